@@ -1,0 +1,10 @@
+"""In-memory implementations of pricekit's ports: the embedded default.
+
+They use only the standard library, are safe to share between threads, and are
+what the contract suites in :mod:`pricekit.testing.contracts` hold every other
+adapter to.
+"""
+
+from pricekit.memory.catalog import InMemoryCatalogRepository
+
+__all__ = ["InMemoryCatalogRepository"]
