@@ -10,6 +10,15 @@ from pydantic import BaseModel, ConfigDict
 
 from pricekit.errors import FieldError, InvalidValueError, ModelValidationError
 
+
+def _join(path: str, sub: str) -> str:
+    if not path:
+        return sub or "__root__"
+    if sub in ("", path) or path.endswith("." + sub):
+        return path
+    return f"{path}.{sub}"
+
+
 __all__ = ["PricekitModel", "field_errors_from_pydantic"]
 
 
@@ -21,15 +30,25 @@ def field_errors_from_pydantic(raw_errors: Iterable[Mapping[str, Any]]) -> list[
     """
     out: list[FieldError] = []
     for err in raw_errors:
-        path = ".".join(str(part) for part in err.get("loc", ())) or "__root__"
+        path = ".".join(str(part) for part in err.get("loc", ()))
         ctx = err.get("ctx") or {}
         cause = ctx.get("error")
-        if isinstance(cause, InvalidValueError):
-            sub = cause.field
-            field = path if sub in ("", path) or path.endswith(sub) else f"{path}.{sub}"
-            out.append(FieldError(field=field, value=cause.value, reason=cause.reason))
+        if isinstance(cause, ModelValidationError):
+            # A pricekit model validated inside another: keep its own fields, under our path.
+            out.extend(
+                FieldError(field=_join(path, inner.field), value=inner.value, reason=inner.reason)
+                for inner in cause.errors
+            )
+        elif isinstance(cause, InvalidValueError):
+            out.append(
+                FieldError(field=_join(path, cause.field), value=cause.value, reason=cause.reason)
+            )
         else:
-            out.append(FieldError(field=path, value=err.get("input"), reason=str(err.get("msg"))))
+            out.append(
+                FieldError(
+                    field=path or "__root__", value=err.get("input"), reason=str(err.get("msg"))
+                )
+            )
     return out
 
 
@@ -70,6 +89,13 @@ class PricekitModel(BaseModel):
             return super().model_validate_json(json_data, **kwargs)
         except pydantic.ValidationError as exc:
             raise _translate(cls, exc) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in type(self).model_fields:
+            raise AttributeError(
+                f"{type(self).__name__} is immutable; use .evolve({name}=...) for a changed copy"
+            )
+        super().__setattr__(name, value)
 
     def evolve(self, **changes: Any) -> Self:
         """Return a copy with ``changes`` applied, validated like a new model.

@@ -54,7 +54,7 @@ def _no_float_attributes(value: Mapping[str, object]) -> Mapping[str, object]:
     for key, item in value.items():
         if isinstance(item, float):
             raise InvalidValueError(
-                field=f"attributes.{key}",
+                field=str(key),
                 value=item,
                 reason="floats are refused; give a Decimal or a string",
             )
