@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck pytest docs docs-serve bench demo clean
+.PHONY: install test lint typecheck pytest docs core-check docs-serve bench demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,12 +26,20 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	$(BIN)/python -m pytest benchmarks --benchmark-disable -q -p no:randomly
+	$(BIN)/python -m pytest benchmarks --benchmark-disable -q
 
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
-test: lint typecheck pytest docs
+# `pip install .` with no extras, in a throwaway venv: the core must stand alone.
+core-check: | $(BIN)/python
+	rm -rf build/core-venv
+	$(PYTHON) -m venv build/core-venv
+	build/core-venv/bin/python -m pip install --quiet .
+	cd build && core-venv/bin/python ../tests/check_core_install.py
+	rm -rf build/core-venv
+
+test: lint typecheck pytest docs core-check
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest benchmarks --benchmark-only --benchmark-columns=min,median,mean,ops,rounds
