@@ -449,9 +449,9 @@ class Money:
     @classmethod
     def _make(cls, minor_units: int, currency: Currency) -> Money:
         """Build without checks, for values already known to be valid."""
-        money = object.__new__(cls)
-        object.__setattr__(money, "_minor", minor_units)
-        object.__setattr__(money, "_currency", currency)
+        money = _new(cls)
+        _set_minor(money, minor_units)
+        _set_currency(money, currency)
         return money
 
     # -- construction -------------------------------------------------------------
@@ -585,14 +585,24 @@ class Money:
     def __add__(self, other: Money) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
-        self._same(other)
-        return Money._make(self._minor + other._minor, self._currency)
+        currency = self._currency
+        if other._currency is not currency:
+            self._same(other)
+        money = _new(Money)
+        _set_minor(money, self._minor + other._minor)
+        _set_currency(money, currency)
+        return money
 
     def __sub__(self, other: Money) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
-        self._same(other)
-        return Money._make(self._minor - other._minor, self._currency)
+        currency = self._currency
+        if other._currency is not currency:
+            self._same(other)
+        money = _new(Money)
+        _set_minor(money, self._minor - other._minor)
+        _set_currency(money, currency)
+        return money
 
     def __neg__(self) -> Money:
         return Money._make(-self._minor, self._currency)
@@ -819,6 +829,13 @@ class Money:
             "required": ["amount", "currency"],
             "additionalProperties": False,
         }
+
+
+# Slot setters, bound once: the fast path for building Money internally (Money
+# refuses ordinary attribute assignment to stay immutable).
+_new = object.__new__
+_set_minor = vars(Money)["_minor"].__set__
+_set_currency = vars(Money)["_currency"].__set__
 
 
 def allocate_minor_units(total: int, weights: Sequence[Quantity | str]) -> list[int]:
