@@ -140,8 +140,7 @@ class Currency:
 
 # Every active ISO 4217 currency that has a minor unit: (code, numeric, exponent, name).
 # Codes whose minor unit ISO lists as "N.A." (precious metals, bond units, XDR, the
-# no-currency code) are
-# not money that can be priced and are not included.
+# no-currency code) are not money that can be priced and are not included.
 _ISO_4217: Final[tuple[tuple[str, int, int, str], ...]] = (
     ("AED", 784, 2, "UAE Dirham"),
     ("AFN", 971, 2, "Afghani"),
