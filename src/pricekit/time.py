@@ -38,6 +38,7 @@ from pricekit._model import PricekitModel
 from pricekit.errors import InvalidValueError
 
 __all__ = [
+    "AwareDatetime",
     "Clock",
     "FixedClock",
     "ManualClock",
@@ -196,6 +197,9 @@ def _naive_time_output(value: time, info: ValidationInfo) -> time:
 _AwareDatetime = Annotated[datetime, BeforeValidator(_aware_input), AfterValidator(_aware_output)]
 _WallTime = Annotated[time, BeforeValidator(_time_input), AfterValidator(_naive_time_output)]
 _ZoneKey = Annotated[str, BeforeValidator(_zone_key)]
+
+AwareDatetime = _AwareDatetime
+"""A pydantic field type: a timezone-aware datetime (naive ones and dates are refused)."""
 
 
 # --------------------------------------------------------------------------- clocks
