@@ -42,7 +42,7 @@ core-check: | $(BIN)/python
 test: lint typecheck pytest docs core-check
 
 bench: $(STAMP)
-	$(BIN)/python -m pytest benchmarks --benchmark-only --benchmark-columns=min,median,mean,ops,rounds
+	PRICEKIT_BENCH_FULL=1 $(BIN)/python -m pytest benchmarks --benchmark-only --benchmark-columns=min,median,mean,ops,rounds
 
 demo: $(STAMP)
 	$(BIN)/python examples/quickstart.py

@@ -124,10 +124,8 @@ class _Entry:
     scopes: _Scopes
     item: PriceListItem
     price_list: PriceList
-
-    def valid_at(self, at: datetime) -> bool:
-        starts, ends = self.starts, self.ends
-        return (starts is None or starts <= at) and (ends is None or at < ends)
+    result: ResolvedPrice
+    """The answer when this entry wins and no markdown applies: built once, shared."""
 
 
 def _later(a: datetime | None, b: datetime | None) -> datetime | None:
@@ -250,6 +248,14 @@ class PriceBook:
             scopes=self._scopes_by_list.get(price_list.id, _NO_SCOPES),
             item=item,
             price_list=price_list,
+            result=ResolvedPrice(
+                unit_price=item.price,
+                source=PriceSource.PRICE_LIST,
+                price_list_id=price_list.id,
+                price_list_item_id=item.id,
+                priority=price_list.priority,
+                min_qty=item.min_qty,
+            ),
         )
 
     def _compile_key(self, key: _ItemKey, items: Iterable[PriceListItem]) -> None:
@@ -446,7 +452,8 @@ class PriceBook:
                 entry.currency != currency
                 or quantity < entry.min_qty
                 or (entry.list_channel is not Channel.ANY and entry.list_channel is not channel)
-                or not entry.valid_at(at)
+                or (entry.starts is not None and at < entry.starts)
+                or (entry.ends is not None and at >= entry.ends)
             ):
                 continue
             if location_id is not None and entry.scopes.location_match(location_id, channel):
@@ -471,14 +478,7 @@ class PriceBook:
         if winner is None:
             result = ResolvedPrice(unit_price=base_price, source=PriceSource.BASE_PRICE)
         else:
-            result = ResolvedPrice(
-                unit_price=winner.item.price,
-                source=PriceSource.PRICE_LIST,
-                price_list_id=winner.price_list.id,
-                price_list_item_id=winner.item.id,
-                priority=winner.price_list.priority,
-                min_qty=winner.min_qty,
-            )
+            result = winner.result
         markdowns = self._markdowns
         if markdowns is not None:
             markdown = markdowns.active_markdown(

@@ -1,0 +1,143 @@
+"""Price resolution at stated scales: the compiled PriceBook against one indexed SQL query.
+
+Scales follow the issue: 1k / 10k / 100k products with 5 items per product, over
+20 to 500 price lists. `make test` runs the 1k scale once as a smoke test;
+`make bench` (PRICEKIT_BENCH_FULL=1) runs every scale.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from pytest_benchmark.fixture import BenchmarkFixture
+
+from benchmarks._pricing_data import AT, LOCATIONS, RESOLVE_SQL, Scale, generate, sqlite_database
+from pricekit.money import Money
+from pricekit.pricing import Channel, PriceBook
+
+FULL = os.environ.get("PRICEKIT_BENCH_FULL") == "1"
+SCALES = [(1_000, 20), (10_000, 100), (100_000, 500)] if FULL else [(1_000, 20)]
+BASE = Money(2599, "USD")
+
+
+@pytest.fixture(
+    scope="module",
+    params=SCALES,
+    ids=[f"{p // 1000}k-products-{lists}-lists" for p, lists in SCALES],
+)
+def scale(request: pytest.FixtureRequest) -> Scale:
+    products, lists = request.param
+    return generate(products, lists)
+
+
+@pytest.fixture(scope="module")
+def book(scale: Scale) -> PriceBook:
+    return scale.book()
+
+
+@pytest.fixture(scope="module")
+def sqlite(scale: Scale) -> Iterator[sqlite3.Connection]:
+    db = sqlite_database(scale)
+    yield db
+    db.close()
+
+
+def _queries(scale: Scale, count: int, book: PriceBook) -> list[tuple[str, str, Decimal]]:
+    """``count`` queries that a price list answers (not the base-price fallback)."""
+    rng = random.Random(11)
+    found: list[tuple[str, str, Decimal]] = []
+    while len(found) < count:
+        query = (
+            rng.choice(scale.product_ids),
+            rng.choice(LOCATIONS),
+            Decimal(rng.choice((1, 3, 7, 12, 30))),
+        )
+        result = book.resolve_item(
+            business_id="biz",
+            item_id=query[0],
+            channel=Channel.POS,
+            at=AT,
+            base_price=BASE,
+            quantity=query[2],
+            location_id=query[1],
+        )
+        if result.price_list_item_id is not None:
+            found.append(query)
+    return found
+
+
+def test_resolve_one(benchmark: BenchmarkFixture, scale: Scale, book: PriceBook) -> None:
+    product_id, location_id, quantity = _queries(scale, 1, book)[0]
+
+    def run() -> object:
+        return book.resolve_item(
+            business_id="biz",
+            item_id=product_id,
+            channel=Channel.POS,
+            at=AT,
+            base_price=BASE,
+            quantity=quantity,
+            location_id=location_id,
+        )
+
+    result = benchmark(run)
+    assert result.price_list_item_id is not None  # type: ignore[attr-defined]
+
+
+def test_resolve_cart_of_20(benchmark: BenchmarkFixture, scale: Scale, book: PriceBook) -> None:
+    cart = _queries(scale, 20, book)
+
+    def run() -> list[object]:
+        return [
+            book.resolve_item(
+                business_id="biz",
+                item_id=product_id,
+                channel=Channel.POS,
+                at=AT,
+                base_price=BASE,
+                quantity=quantity,
+                location_id=location_id,
+            )
+            for product_id, location_id, quantity in cart
+        ]
+
+    assert len(benchmark(run)) == 20
+
+
+def test_sql_resolve_one_sqlite_memory(
+    benchmark: BenchmarkFixture, scale: Scale, book: PriceBook, sqlite: sqlite3.Connection
+) -> None:
+    """The same rules as the seed's single indexed LIMIT 1 query, for comparison."""
+    product_id, location_id, quantity = _queries(scale, 1, book)[0]
+    params = {
+        "item_id": product_id,
+        "item_type": "product",
+        "business_id": "biz",
+        "currency": "USD",
+        "channel": "pos",
+        "quantity": str(quantity),
+        "at": int(AT.timestamp()),
+        "location_id": location_id,
+    }
+    row = benchmark(lambda: sqlite.execute(RESOLVE_SQL, params).fetchone())
+    expected = book.resolve_item(
+        business_id="biz",
+        item_id=product_id,
+        channel=Channel.POS,
+        at=AT,
+        base_price=BASE,
+        quantity=quantity,
+        location_id=location_id,
+    )
+    assert row is not None
+    assert (row[0], row[1]) == (expected.price_list_item_id, expected.unit_price.minor_units)
+
+
+def test_compile_book(benchmark: BenchmarkFixture, scale: Scale) -> None:
+    result = benchmark.pedantic(scale.book, rounds=1 if FULL else 3, iterations=1)
+    assert len(result.items) == len(scale.items)
