@@ -50,7 +50,7 @@ from pricekit.pricing.models import (
 from pricekit.pricing.ports import MarkdownLookup
 from pricekit.time import require_aware
 
-__all__ = ["PriceBook"]
+__all__ = ["AnswerDependencies", "PriceBook"]
 
 _R = TypeVar("_R", PriceList, PriceListItem, PriceListScope)
 
@@ -148,6 +148,26 @@ def _ranked(entries: Iterable[_Entry]) -> tuple[_Entry, ...]:
     ordered = sorted(entries, key=lambda e: e.rank[4])  # id ascending breaks full ties
     ordered.sort(key=lambda e: e.rank[:4], reverse=True)  # stable: best rank first
     return tuple(ordered)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerDependencies:
+    """What the answer for one item can depend on, besides location, channel and markdowns.
+
+    A cache keys on these so that a cached answer always equals a fresh one.
+
+    Attributes:
+        tiers: The item's quantity tiers, ascending: the answer changes with the
+            quantity only where the quantity crosses one.
+        boundaries: Every instant where one of the item's entries starts or stops
+            being valid, ascending: the answer changes with time only there.
+        price_list_ids: Every list with an entry for the item, active or not: a
+            change to any of them can change the answer.
+    """
+
+    tiers: tuple[Decimal, ...]
+    boundaries: tuple[datetime, ...]
+    price_list_ids: frozenset[str]
 
 
 class PriceBook:
@@ -372,8 +392,20 @@ class PriceBook:
         An answer can change with the quantity only where the quantity crosses one
         of these, which is what a cache keys on.
         """
+        return self.dependencies(business_id, item_type, item_id).tiers
+
+    def dependencies(
+        self, business_id: str, item_type: ItemType, item_id: str
+    ) -> AnswerDependencies:
+        """What the item's answer can depend on: tiers, validity boundaries, lists."""
         entries = self._all.get((business_id, item_type, item_id), ())
-        return tuple(sorted({e.min_qty for e in entries}))
+        boundaries = {e.starts for e in entries if e.starts is not None}
+        boundaries |= {e.ends for e in entries if e.ends is not None}
+        return AnswerDependencies(
+            tiers=tuple(sorted({e.min_qty for e in entries})),
+            boundaries=tuple(sorted(boundaries)),
+            price_list_ids=frozenset(e.price_list.id for e in entries),
+        )
 
     # -- resolution -------------------------------------------------------------------
 

@@ -35,6 +35,12 @@ from pricekit.catalog import (  # noqa: E402
     Vendor,
 )
 from pricekit.money import CURRENCIES, Currency, Money, get_currency  # noqa: E402
+from pricekit.testing._pricing_strategies import (  # noqa: E402
+    PRICING_INSTANT,
+    PriceListsData,
+    price_lists_data,
+    price_queries,
+)
 from pricekit.testing._time_strategies import (  # noqa: E402
     aware_datetimes,
     schedules,
@@ -44,12 +50,16 @@ from pricekit.testing._time_strategies import (  # noqa: E402
 )
 
 __all__ = [
+    "PRICING_INSTANT",
+    "PriceListsData",
     "aware_datetimes",
     "catalogs",
     "currencies",
     "currency_codes",
     "decimal_quantities",
     "money",
+    "price_lists_data",
+    "price_queries",
     "schedules",
     "time_of_day_windows",
     "time_zones",
