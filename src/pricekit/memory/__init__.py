@@ -6,5 +6,15 @@ adapter to.
 """
 
 from pricekit.memory.catalog import InMemoryCatalogRepository
+from pricekit.memory.pricing import (
+    InMemoryPriceListItemRepository,
+    InMemoryPriceListRepository,
+    InMemoryPriceListScopeRepository,
+)
 
-__all__ = ["InMemoryCatalogRepository"]
+__all__ = [
+    "InMemoryCatalogRepository",
+    "InMemoryPriceListItemRepository",
+    "InMemoryPriceListRepository",
+    "InMemoryPriceListScopeRepository",
+]
