@@ -18,7 +18,16 @@ from pytest_benchmark.fixture import BenchmarkFixture
 
 from benchmarks._pricing_data import AT, LOCATIONS, RESOLVE_SQL, Scale, generate, sqlite_database
 from pricekit.money import Money
-from pricekit.pricing import Channel, PriceBook
+from pricekit.pricing import (
+    CachedPriceResolver,
+    Channel,
+    InMemoryPriceCache,
+    ItemType,
+    PriceBook,
+    PriceCacheKey,
+    PriceQuery,
+    bucket_quantity,
+)
 
 FULL = os.environ.get("PRICEKIT_BENCH_FULL") == "1"
 SCALES = [(1_000, 20), (10_000, 100), (100_000, 500)] if FULL else [(1_000, 20)]
@@ -141,3 +150,54 @@ def test_sql_resolve_one_sqlite_memory(
 def test_compile_book(benchmark: BenchmarkFixture, scale: Scale) -> None:
     result = benchmark.pedantic(scale.book, rounds=1 if FULL else 3, iterations=1)
     assert len(result.items) == len(scale.items)
+
+
+def test_cache_hit(benchmark: BenchmarkFixture, scale: Scale, book: PriceBook) -> None:
+    """A warm in-process cache: key from the query, one dict lookup, an expiry check."""
+    product_id, location_id, quantity = _queries(scale, 1, book)[0]
+    cache = InMemoryPriceCache()
+    resolver = CachedPriceResolver(lambda: book, cache)
+    query = PriceQuery(
+        business_id="biz",
+        location_id=location_id,
+        channel=Channel.POS,
+        item_id=product_id,
+        quantity=quantity,
+        currency="USD",
+        base_price=BASE,
+        at=AT,
+    )
+    expected = resolver.resolve(query)
+    assert benchmark(resolver.resolve, query) == expected
+    assert cache.stats().hits >= 1
+
+
+def test_cache_lookup_only(benchmark: BenchmarkFixture, scale: Scale, book: PriceBook) -> None:
+    """The cache's own get() on a warm key, without building the key."""
+    product_id, location_id, quantity = _queries(scale, 1, book)[0]
+    cache = InMemoryPriceCache()
+    resolver = CachedPriceResolver(lambda: book, cache)
+    query = PriceQuery(
+        business_id="biz",
+        location_id=location_id,
+        channel=Channel.POS,
+        item_id=product_id,
+        quantity=quantity,
+        currency="USD",
+        base_price=BASE,
+        at=AT,
+    )
+    resolver.resolve(query)
+    depends = book.dependencies("biz", ItemType.PRODUCT, product_id)
+    key = PriceCacheKey(
+        business_id="biz",
+        location_id=location_id,
+        channel=Channel.POS,
+        item_type=ItemType.PRODUCT,
+        item_id=product_id,
+        currency="USD",
+        quantity=bucket_quantity(quantity, depends.tiers),
+        valid_since=max((b for b in depends.boundaries if b <= AT), default=None),
+        base_minor=BASE.minor_units,
+    )
+    assert benchmark(cache.get, key) is not None
