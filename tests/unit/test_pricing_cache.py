@@ -564,3 +564,25 @@ def test_markdown_results_are_not_cached() -> None:
     assert len(cache) == 0
     assert resolver.resolve(query(item_id="sku-2")).source is PriceSource.BASE_PRICE
     assert len(cache) == 1
+
+
+# -- a write racing a resolution --------------------------------------------------------
+
+
+def test_an_answer_from_a_book_replaced_mid_resolution_is_not_left_in_the_cache() -> None:
+    """A resolution misses and computes from the old book; meanwhile a write swaps in
+    the new book and invalidates. The stale answer it then stores must not survive."""
+    old = book_with_tiers("1")
+    new = old.patched(items=[old.items["it-1"].evolve(price=usd(500))])
+    cache = InMemoryPriceCache()
+    books = [old]  # the first call of the provider sees the old book
+
+    def provider() -> PriceBook:
+        return books.pop() if books else new
+
+    resolver = CachedPriceResolver(provider, cache)
+    assert resolver.resolve(query()).unit_price == usd(900)  # computed from the old book
+    # The write's own invalidation already ran before the stale answer was stored.
+    assert resolver.resolve(query()).unit_price == usd(500)
+    assert resolver.resolve(query()).unit_price == usd(500)
+    assert cache.stats().hits == 1  # the new answer is cached once it is stored

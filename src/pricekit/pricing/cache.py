@@ -507,6 +507,10 @@ class CachedPriceResolver:
     Args:
         book_provider: Returns the current :class:`~pricekit.pricing.book.PriceBook`;
             called on every resolution, so a service can swap books as data changes.
+            A writer must swap in the new book *before* invalidating the cache; the
+            resolver then never leaves an answer from a replaced book in the cache
+            (it re-checks the book after storing and drops what it stored if the
+            book changed meanwhile).
         cache: Where resolved prices are kept.
         enabled: ``False`` (the seed's ``PRICE_CACHE_ENABLED=false``) resolves every
             query with the book and never touches the cache.
@@ -593,6 +597,12 @@ class CachedPriceResolver:
         if result.source is not PriceSource.MARKDOWN:
             try:
                 self._cache.set(key, result, price_list_ids=facts.price_list_ids)
+                # A write may have swapped the book (and invalidated) while this answer
+                # was computed from the old one. Writers swap before they invalidate, so
+                # checking after the store catches every interleaving: either their
+                # invalidation comes after our store, or we see the new book here.
+                if self._book_provider() is not book:
+                    self._cache.invalidate_items(query.business_id, [item[1:]])
             except Exception:
                 self._failed("set", key)
         return result
