@@ -53,6 +53,7 @@ from __future__ import annotations
 import bisect
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -298,7 +299,8 @@ _K = TypeVar("_K", str, _ItemKey)
 
 class _Entry(NamedTuple):
     value: ResolvedPrice
-    expires_at: datetime
+    expires_at: float
+    """When the entry expires, as POSIX seconds."""
     price_list_ids: frozenset[str]
 
 
@@ -326,6 +328,7 @@ class InMemoryPriceCache:
         "_lock",
         "_max_entries",
         "_misses",
+        "_now",
         "_ttl",
     )
 
@@ -345,6 +348,11 @@ class InMemoryPriceCache:
         self._ttl = ttl
         self._max_entries = max_entries
         self._clock: Clock = SystemClock() if clock is None else clock
+        # POSIX seconds as a float: the system clock's is time.time(), four times
+        # cheaper than datetime.now() on the hit path; other clocks go through now().
+        self._now: Callable[[], float] = (
+            time.time if isinstance(self._clock, SystemClock) else self._posix_now
+        )
         self._lock = threading.Lock()
         self._entries: OrderedDict[PriceCacheKey, _Entry] = OrderedDict()
         self._by_list: dict[str, set[PriceCacheKey]] = {}
@@ -352,9 +360,12 @@ class InMemoryPriceCache:
         self._by_business: dict[str, set[PriceCacheKey]] = {}
         self._hits = self._misses = self._evictions = self._expirations = 0
 
+    def _posix_now(self) -> float:
+        return self._clock.now().timestamp()
+
     def get(self, key: PriceCacheKey) -> ResolvedPrice | None:
         """The live entry for ``key``, or ``None``; an expired entry is dropped."""
-        now = self._clock.now()
+        now = self._now()
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
@@ -389,7 +400,7 @@ class InMemoryPriceCache:
         if lifetime <= timedelta(0):
             return
         lists = frozenset(price_list_ids)
-        expires_at = self._clock.now() + lifetime
+        expires_at = self._now() + lifetime.total_seconds()
         with self._lock:
             if key in self._entries:
                 self._drop(key)
@@ -427,7 +438,7 @@ class InMemoryPriceCache:
 
     def purge_expired(self) -> int:
         """Drop every entry whose TTL has passed; return how many."""
-        now = self._clock.now()
+        now = self._now()
         with self._lock:
             dead = [key for key, entry in self._entries.items() if not now < entry.expires_at]
             for key in dead:
@@ -482,12 +493,17 @@ def _unindex(index: dict[_K, set[PriceCacheKey]], name: _K, key: PriceCacheKey) 
 # -- the cache-aside resolver --------------------------------------------------------
 
 
+_MAX_MEMO_QUANTITIES = 256
+
+
 class _Facts(NamedTuple):
     """What an item's cache key and side index need from a book, computed once per book."""
 
     edges: tuple[Decimal, ...]
     boundaries: tuple[datetime, ...]
     price_list_ids: frozenset[str]
+    buckets: dict[Decimal, Decimal]
+    """Quantities already bucketed, so a hit skips the bisection (bounded in size)."""
 
 
 def _facts(book: PriceBook, key: _ItemKey) -> _Facts:
@@ -496,6 +512,7 @@ def _facts(book: PriceBook, key: _ItemKey) -> _Facts:
         edges=_edges(depends.tiers),
         boundaries=depends.boundaries,
         price_list_ids=depends.price_list_ids,
+        buckets={},
     )
 
 
@@ -568,6 +585,12 @@ class CachedPriceResolver:
         facts = memo.get(item)
         if facts is None:
             facts = memo[item] = _facts(book, item)
+        quantity = query.quantity
+        bucket = facts.buckets.get(quantity)
+        if bucket is None:
+            bucket = _floor(quantity, facts.edges)
+            if len(facts.buckets) < _MAX_MEMO_QUANTITIES:
+                facts.buckets[quantity] = bucket
         at = query.at
         boundaries = facts.boundaries
         since = bisect.bisect_right(boundaries, at) if boundaries else 0
@@ -581,7 +604,7 @@ class CachedPriceResolver:
                 query.item_type,
                 query.item_id,
                 query.currency,
-                _floor(query.quantity, facts.edges),
+                bucket,
                 boundaries[since - 1] if since else None,
                 query.base_price.minor_units,
             ),
