@@ -152,31 +152,10 @@ def test_compile_book(benchmark: BenchmarkFixture, scale: Scale) -> None:
     assert len(result.items) == len(scale.items)
 
 
-def test_cache_hit(benchmark: BenchmarkFixture, scale: Scale, book: PriceBook) -> None:
-    """A warm in-process cache: key from the query, one dict lookup, an expiry check."""
+def _warm_cache(scale: Scale, book: PriceBook) -> tuple[CachedPriceResolver, PriceQuery]:
+    """A resolver whose cache already holds the answer to the query it returns."""
     product_id, location_id, quantity = _queries(scale, 1, book)[0]
-    cache = InMemoryPriceCache()
-    resolver = CachedPriceResolver(lambda: book, cache)
-    query = PriceQuery(
-        business_id="biz",
-        location_id=location_id,
-        channel=Channel.POS,
-        item_id=product_id,
-        quantity=quantity,
-        currency="USD",
-        base_price=BASE,
-        at=AT,
-    )
-    expected = resolver.resolve(query)
-    assert benchmark(resolver.resolve, query) == expected
-    assert cache.stats().hits >= 1
-
-
-def test_cache_lookup_only(benchmark: BenchmarkFixture, scale: Scale, book: PriceBook) -> None:
-    """The cache's own get() on a warm key, without building the key."""
-    product_id, location_id, quantity = _queries(scale, 1, book)[0]
-    cache = InMemoryPriceCache()
-    resolver = CachedPriceResolver(lambda: book, cache)
+    resolver = CachedPriceResolver(lambda: book, InMemoryPriceCache())
     query = PriceQuery(
         business_id="biz",
         location_id=location_id,
@@ -188,16 +167,30 @@ def test_cache_lookup_only(benchmark: BenchmarkFixture, scale: Scale, book: Pric
         at=AT,
     )
     resolver.resolve(query)
-    depends = book.dependencies("biz", ItemType.PRODUCT, product_id)
+    return resolver, query
+
+
+def test_cache_hit(benchmark: BenchmarkFixture, scale: Scale, book: PriceBook) -> None:
+    """A warm in-process cache: key from the query, one dict lookup, an expiry check."""
+    resolver, query = _warm_cache(scale, book)
+    expected = resolver.resolve(query)
+    assert benchmark(resolver.resolve, query) == expected
+    assert resolver.cache.stats().hits >= 1
+
+
+def test_cache_lookup_only(benchmark: BenchmarkFixture, scale: Scale, book: PriceBook) -> None:
+    """The cache's own get() on a warm key, without building the key."""
+    resolver, query = _warm_cache(scale, book)
+    depends = book.dependencies("biz", ItemType.PRODUCT, query.item_id)
     key = PriceCacheKey(
         business_id="biz",
-        location_id=location_id,
+        location_id=query.location_id,
         channel=Channel.POS,
         item_type=ItemType.PRODUCT,
-        item_id=product_id,
+        item_id=query.item_id,
         currency="USD",
-        quantity=bucket_quantity(quantity, depends.tiers),
+        quantity=bucket_quantity(query.quantity, depends.tiers),
         valid_since=max((b for b in depends.boundaries if b <= AT), default=None),
         base_minor=BASE.minor_units,
     )
-    assert benchmark(cache.get, key) is not None
+    assert benchmark(resolver.cache.get, key) is not None
