@@ -26,6 +26,7 @@ from pricekit.pricing import (
     PriceBook,
     PriceCacheKey,
     PriceQuery,
+    ResolvedPrice,
     bucket_quantity,
 )
 
@@ -56,6 +57,20 @@ def sqlite(scale: Scale) -> Iterator[sqlite3.Connection]:
     db.close()
 
 
+def _resolve(book: PriceBook, query: tuple[str, str, Decimal]) -> ResolvedPrice:
+    """Resolve ``(product id, location id, quantity)`` on the POS channel at AT."""
+    product_id, location_id, quantity = query
+    return book.resolve_item(
+        business_id="biz",
+        item_id=product_id,
+        channel=Channel.POS,
+        at=AT,
+        base_price=BASE,
+        quantity=quantity,
+        location_id=location_id,
+    )
+
+
 def _queries(scale: Scale, count: int, book: PriceBook) -> list[tuple[str, str, Decimal]]:
     """``count`` queries that a price list answers (not the base-price fallback)."""
     rng = random.Random(11)
@@ -66,15 +81,7 @@ def _queries(scale: Scale, count: int, book: PriceBook) -> list[tuple[str, str, 
             rng.choice(LOCATIONS),
             Decimal(rng.choice((1, 3, 7, 12, 30))),
         )
-        result = book.resolve_item(
-            business_id="biz",
-            item_id=query[0],
-            channel=Channel.POS,
-            at=AT,
-            base_price=BASE,
-            quantity=query[2],
-            location_id=query[1],
-        )
+        result = _resolve(book, query)
         if result.price_list_item_id is not None:
             found.append(query)
     return found
@@ -83,18 +90,7 @@ def _queries(scale: Scale, count: int, book: PriceBook) -> list[tuple[str, str, 
 def test_resolve_one(benchmark: BenchmarkFixture, scale: Scale, book: PriceBook) -> None:
     product_id, location_id, quantity = _queries(scale, 1, book)[0]
 
-    def run() -> object:
-        return book.resolve_item(
-            business_id="biz",
-            item_id=product_id,
-            channel=Channel.POS,
-            at=AT,
-            base_price=BASE,
-            quantity=quantity,
-            location_id=location_id,
-        )
-
-    result = benchmark(run)
+    result = benchmark(_resolve, book, (product_id, location_id, quantity))
     assert result.price_list_item_id is not None  # type: ignore[attr-defined]
 
 
@@ -102,18 +98,7 @@ def test_resolve_cart_of_20(benchmark: BenchmarkFixture, scale: Scale, book: Pri
     cart = _queries(scale, 20, book)
 
     def run() -> list[object]:
-        return [
-            book.resolve_item(
-                business_id="biz",
-                item_id=product_id,
-                channel=Channel.POS,
-                at=AT,
-                base_price=BASE,
-                quantity=quantity,
-                location_id=location_id,
-            )
-            for product_id, location_id, quantity in cart
-        ]
+        return [_resolve(book, query) for query in cart]
 
     assert len(benchmark(run)) == 20
 
@@ -134,15 +119,7 @@ def test_sql_resolve_one_sqlite_memory(
         "location_id": location_id,
     }
     row = benchmark(lambda: sqlite.execute(RESOLVE_SQL, params).fetchone())
-    expected = book.resolve_item(
-        business_id="biz",
-        item_id=product_id,
-        channel=Channel.POS,
-        at=AT,
-        base_price=BASE,
-        quantity=quantity,
-        location_id=location_id,
-    )
+    expected = _resolve(book, (product_id, location_id, quantity))
     assert row is not None
     assert (row[0], row[1]) == (expected.price_list_item_id, expected.unit_price.minor_units)
 

@@ -27,7 +27,7 @@ book with changed records, recompiling only the items they touch.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -208,26 +208,21 @@ class PriceBook:
         self._items = _unique("price_list_item", items)
         self._scopes = _unique("price_list_scope", scopes)
         self._markdowns = markdowns
-        for scope in self._scopes.values():
-            if scope.price_list_id not in self._lists:
-                raise ConflictError(
-                    entity="price_list_scope",
-                    id=scope.id,
-                    reason=f"price list {scope.price_list_id!r} does not exist",
-                )
+        _check_scope_lists(self._scopes.values(), self._lists)
         grouped: dict[str, list[PriceListScope]] = {}
         for scope in self._scopes.values():
             grouped.setdefault(scope.price_list_id, []).append(scope)
         self._scopes_by_list = {lid: _compile_scopes(ss) for lid, ss in grouped.items()}
         self._all: dict[_ItemKey, tuple[_Entry, ...]] = {}
         self._hot: dict[_ItemKey, tuple[_Entry, ...]] = {}
-        self._by_list: dict[str, frozenset[str]] = {}
         by_list: dict[str, set[str]] = {}
         by_key: dict[_ItemKey, list[PriceListItem]] = {}
         for item in self._items.values():
             by_key.setdefault(self._key_of(item), []).append(item)
             by_list.setdefault(item.price_list_id, set()).add(item.id)
-        self._by_list = {list_id: frozenset(ids) for list_id, ids in by_list.items()}
+        self._by_list: dict[str, frozenset[str]] = {
+            list_id: frozenset(ids) for list_id, ids in by_list.items()
+        }
         for key, key_items in by_key.items():
             self._compile_key(key, key_items)
 
@@ -322,13 +317,7 @@ class PriceBook:
         touched_lists = {pl.id for pl in lists} | {s.price_list_id for s in changed_scopes.values()}
         touched_lists |= {self._scopes[sid].price_list_id for sid in removed if sid in self._scopes}
         touched_items = {it.id for it in items}
-        for scope in changed_scopes.values():
-            if scope.price_list_id not in new_lists:
-                raise ConflictError(
-                    entity="price_list_scope",
-                    id=scope.id,
-                    reason=f"price list {scope.price_list_id!r} does not exist",
-                )
+        _check_scope_lists(changed_scopes.values(), new_lists)
         book = object.__new__(PriceBook)
         book._lists = new_lists
         book._items = new_items
@@ -663,6 +652,17 @@ def _lost_reason(entry: _Entry, winner: _Entry) -> str:
                 return f"older item than {winner.item.id!r} (same priorities and tier)"
             return f"{label} {mine} < {theirs} of {winner.item.id!r}"
     return f"tied with {winner.item.id!r} on every rank; the lower id wins"
+
+
+def _check_scope_lists(scopes: Iterable[PriceListScope], lists: Mapping[str, PriceList]) -> None:
+    """Refuse a scope whose price list does not exist."""
+    for scope in scopes:
+        if scope.price_list_id not in lists:
+            raise ConflictError(
+                entity="price_list_scope",
+                id=scope.id,
+                reason=f"price list {scope.price_list_id!r} does not exist",
+            )
 
 
 def _unique(kind: str, records: Iterable[_R]) -> dict[str, _R]:
