@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
@@ -17,6 +18,8 @@ from pricekit.time import AwareDatetime
 
 __all__ = [
     "ExclusionReason",
+    "HistoryAction",
+    "MarkdownHistoryEntry",
     "MarkdownMethod",
     "MarkdownMode",
     "MarkdownPlan",
@@ -139,6 +142,24 @@ class WaveScope(PricekitModel):
     ids: Annotated[tuple[EntityId, ...], Field(min_length=1)]
 
 
+class WaveLocation(PricekitModel):
+    """A wave's schedule and state at one location (staggered rollouts).
+
+    Attributes:
+        location_id: The location.
+        activate_at: When the wave takes effect there; ``None`` means on activation.
+        status: Pending, active, skipped or reversed.
+        activated_at: When it took effect there.
+        reversed_at: When it was reversed there.
+    """
+
+    location_id: EntityId
+    activate_at: AwareDatetime | None = None
+    status: WaveLocationStatus = WaveLocationStatus.PENDING
+    activated_at: AwareDatetime | None = None
+    reversed_at: AwareDatetime | None = None
+
+
 def _exact(value: object) -> Decimal:
     return to_decimal(value, field="")
 
@@ -164,7 +185,12 @@ class MarkdownWave(PricekitModel):
         floor_price: No item may end below this; items that would are excluded.
         min_margin_percent: Items whose margin would fall below this are excluded.
         scopes: What the wave covers; at least one scope.
+        locations: Where it applies, each with its own activation time (a staggered
+            rollout); none means every location of the business, and queries with
+            no location too.
         status: Draft, scheduled, active or reversed.
+        activated_at: When it was activated.
+        reversed_at: When it was reversed.
         created_at: When it was created.
         updated_at: When it was last changed.
     """
@@ -182,7 +208,10 @@ class MarkdownWave(PricekitModel):
     floor_price: Money | None = None
     min_margin_percent: ExactDecimal | None = None
     scopes: Annotated[tuple[WaveScope, ...], Field(min_length=1)]
+    locations: tuple[WaveLocation, ...] = ()
     status: WaveStatus = WaveStatus.DRAFT
+    activated_at: AwareDatetime | None = None
+    reversed_at: AwareDatetime | None = None
     created_at: AwareDatetime | None = None
     updated_at: AwareDatetime | None = None
 
@@ -191,6 +220,20 @@ class MarkdownWave(PricekitModel):
     def _margin_below_100(cls, value: Decimal | None) -> Decimal | None:
         if value is not None and value >= 100:
             raise InvalidValueError(field="", value=value, reason="must be below 100")
+        return value
+
+    @field_validator("locations")
+    @classmethod
+    def _distinct_locations(cls, value: tuple[WaveLocation, ...]) -> tuple[WaveLocation, ...]:
+        seen: set[str] = set()
+        for location in value:
+            if location.location_id in seen:
+                raise InvalidValueError(
+                    field="",
+                    value=location.location_id,
+                    reason="a location may appear only once in a wave",
+                )
+            seen.add(location.location_id)
         return value
 
     @model_validator(mode="after")
@@ -222,6 +265,18 @@ class MarkdownWave(PricekitModel):
                     field="floor_price", value=str(self.floor_price), reason="must not be negative"
                 )
         return self
+
+    @property
+    def everywhere(self) -> bool:
+        """Whether the wave applies at every location (it names none)."""
+        return not self.locations
+
+    def location(self, location_id: str) -> WaveLocation | None:
+        """The wave's schedule at ``location_id``, if it names that location."""
+        for location in self.locations:
+            if location.location_id == location_id:
+                return location
+        return None
 
     @property
     def amount_off(self) -> Money | None:
@@ -271,21 +326,43 @@ class WaveItem:
         return self.base_price - self.markdown_price
 
 
-class WaveLocation(PricekitModel):
-    """A wave's schedule and state at one location (staggered rollouts).
+class HistoryAction(StrEnum):
+    """What a markdown history entry records."""
+
+    ACTIVATED = "activated"
+    """A wave's price took effect for a variant at a location."""
+    SKIPPED = "skipped"
+    """A location was skipped: deactivated when the wave came due, or still pending at reversal."""
+    REVERSED = "reversed"
+    """A wave's price was taken back for a variant at a location."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarkdownHistoryEntry:
+    """One event in the markdown history of a variant or a location.
 
     Attributes:
+        id: The entry's id.
+        business_id: The business.
+        plan_id: The wave's plan.
         wave_id: The wave.
-        location_id: The location.
-        activate_at: When the wave takes effect there; ``None`` means on activation.
-        status: Pending, active, skipped or reversed.
-        activated_at: When it took effect there.
-        reversed_at: When it was reversed there.
+        action: Activated, skipped or reversed.
+        at: When it happened.
+        location_id: The location, or ``None`` for a wave that applies everywhere.
+        variant_id: The variant; ``None`` for a location-level ``skipped`` entry.
+        price_before: The variant's price in effect before the event.
+        price_after: The variant's price in effect after the event.
+        note: Why, in words (e.g. why a location was skipped).
     """
 
-    wave_id: EntityId
-    location_id: EntityId
-    activate_at: AwareDatetime | None = None
-    status: WaveLocationStatus = WaveLocationStatus.PENDING
-    activated_at: AwareDatetime | None = None
-    reversed_at: AwareDatetime | None = None
+    id: str
+    business_id: str
+    plan_id: str
+    wave_id: str
+    action: HistoryAction
+    at: datetime
+    location_id: str | None = None
+    variant_id: str | None = None
+    price_before: Money | None = None
+    price_after: Money | None = None
+    note: str = ""

@@ -6,6 +6,14 @@ adapter to.
 """
 
 from pricekit.memory.catalog import InMemoryCatalogRepository
+from pricekit.memory.markdowns import (
+    InMemoryInventory,
+    InMemoryLocationDirectory,
+    InMemoryMarkdownHistoryRepository,
+    InMemoryMarkdownPlanRepository,
+    InMemoryMarkdownWaveRepository,
+    InMemorySalesLedger,
+)
 from pricekit.memory.pricing import (
     InMemoryPriceListItemRepository,
     InMemoryPriceListRepository,
@@ -14,7 +22,13 @@ from pricekit.memory.pricing import (
 
 __all__ = [
     "InMemoryCatalogRepository",
+    "InMemoryInventory",
+    "InMemoryLocationDirectory",
+    "InMemoryMarkdownHistoryRepository",
+    "InMemoryMarkdownPlanRepository",
+    "InMemoryMarkdownWaveRepository",
     "InMemoryPriceListItemRepository",
     "InMemoryPriceListRepository",
     "InMemoryPriceListScopeRepository",
+    "InMemorySalesLedger",
 ]

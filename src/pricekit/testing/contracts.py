@@ -16,6 +16,12 @@ then runs every contract test against your implementation::
                 return repo
             return make
 
+Suites: :class:`CatalogRepositoryContract` (fixture ``catalog_repository_factory``),
+:class:`MarkdownPlanRepositoryContract` (``markdown_plan_repository``),
+:class:`MarkdownWaveRepositoryContract` (``markdown_wave_repository``) and
+:class:`MarkdownHistoryRepositoryContract` (``markdown_history_repository``); the
+markdown fixtures return a fresh, empty repository.
+
 pricekit runs the same suites against its in-memory adapters and, with their
 extras, against SQLAlchemy (SQLite and PostgreSQL) and Redis, so an adapter
 that passes is interchangeable with them. Needs pytest and Hypothesis (the
@@ -45,9 +51,21 @@ from pricekit.catalog import (  # noqa: E402
     Vendor,
 )
 from pricekit.money import Money  # noqa: E402
+from pricekit.testing._markdown_contracts import (  # noqa: E402
+    MarkdownHistoryRepositoryContract,
+    MarkdownPlanRepositoryContract,
+    MarkdownWaveRepositoryContract,
+)
 from pricekit.testing.strategies import catalogs  # noqa: E402
 
-__all__ = ["CatalogRepositoryContract", "CatalogRepositoryFactory", "sample_catalog"]
+__all__ = [
+    "CatalogRepositoryContract",
+    "CatalogRepositoryFactory",
+    "MarkdownHistoryRepositoryContract",
+    "MarkdownPlanRepositoryContract",
+    "MarkdownWaveRepositoryContract",
+    "sample_catalog",
+]
 
 CatalogRepositoryFactory = Callable[[Catalog], CatalogRepository]
 
