@@ -1,4 +1,8 @@
-"""Every python code block in README.md and docs/ runs, top to bottom, on its own."""
+"""Every python code block in README.md and docs/ runs, top to bottom.
+
+A block runs on its own, unless its first line is ``# continues the example above``:
+then it runs after the page's previous block, in the same namespace.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +13,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
+CONTINUES = "# continues the example above"
 
 
 def _blocks() -> list[tuple[str, str]]:
     found = []
     for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
         text = path.read_text(encoding="utf-8")
+        previous = ""
         for number, match in enumerate(_BLOCK.finditer(text), start=1):
             line = text.count("\n", 0, match.start()) + 2
-            found.append((f"{path.relative_to(ROOT)}:{line} (block {number})", match.group(1)))
+            code = match.group(1)
+            if code.startswith(CONTINUES):
+                code = previous + code
+            previous = code
+            found.append((f"{path.relative_to(ROOT)}:{line} (block {number})", code))
     return found
 
 

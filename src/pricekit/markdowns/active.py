@@ -9,8 +9,7 @@ layer, so the layer underneath, the price in effect before the wave, shows again
 :class:`ActiveMarkdowns` holds those layers for one business. Lookups walk only
 the few layers of one variant and take no lock; writes (activating a location,
 reversing a wave) are made by :class:`~pricekit.markdowns.service.MarkdownService`
-under its lock and swap whole values, so a reader sees a wave either before or
-after a change, never half of it.
+under its lock, after the change is stored.
 """
 
 from __future__ import annotations
@@ -61,11 +60,18 @@ class Layer:
         wave_id: The wave.
         price: Its markdown price.
         since: When it took effect at the location asked about.
+        created_at: When its wave was created (breaks ties between waves that
+            took effect at the same instant).
     """
 
     wave_id: str
     price: Money
     since: datetime
+    created_at: datetime | None = None
+
+    def outranked_by(self, since: datetime, created_at: datetime | None, wave_id: str) -> bool:
+        """Whether a wave taking effect at ``since`` would lie on top of this layer."""
+        return _later((since, created_at, wave_id), (self.since, self.created_at, self.wave_id))
 
 
 class ActiveMarkdowns:
@@ -108,27 +114,6 @@ class ActiveMarkdowns:
             current = layers.get(item.variant_id)
             layers[item.variant_id] = (layer,) if current is None else (*current, layer)
         self._states[wave.id] = state
-
-    def copy(self, variant_ids: Iterable[str]) -> ActiveMarkdowns:
-        """An independent copy holding only the layers of ``variant_ids``.
-
-        Changes to the copy (``put``, ``remove``) never show in this index: the
-        service works out the prices after a change on a copy before it commits.
-        """
-        clone = ActiveMarkdowns()
-        states: dict[int, _WaveState] = {}
-        for state in self._states.values():
-            twin = _WaveState.__new__(_WaveState)
-            twin.wave_id, twin.created_at, twin.since = state.wave_id, state.created_at, state.since
-            states[id(state)] = twin
-            clone._states[state.wave_id] = twin
-        for variant_id in variant_ids:
-            layers = self._layers.get(variant_id)
-            if layers is not None:
-                clone._layers[variant_id] = tuple(
-                    (states[id(state)], price) for state, price in layers
-                )
-        return clone
 
     def remove(self, wave_id: str, variant_ids: Iterable[str]) -> None:
         """Take a wave's layers away (reversal); ``variant_ids`` are the wave's items."""
@@ -180,7 +165,10 @@ class ActiveMarkdowns:
                 found = (state, price, when)
         if found is None:
             return None
-        return Layer(wave_id=found[0].wave_id, price=found[1], since=found[2])
+        state = found[0]
+        return Layer(
+            wave_id=state.wave_id, price=found[1], since=found[2], created_at=state.created_at
+        )
 
     def top_over(
         self,
@@ -189,6 +177,7 @@ class ActiveMarkdowns:
         *,
         at: datetime | None = None,
         any_location: bool = False,
+        skip_wave_id: str | None = None,
     ) -> Layer | None:
         """Like :meth:`top`, over several locations at once.
 
@@ -198,6 +187,7 @@ class ActiveMarkdowns:
                 that apply everywhere).
             at: Only layers that took effect by then.
             any_location: Consider every location a wave is active at.
+            skip_wave_id: Leave this wave out (what is underneath it).
         """
         layers = self._layers.get(variant_id)
         if layers is None:
@@ -205,6 +195,8 @@ class ActiveMarkdowns:
         best: tuple[datetime, datetime | None, str] | None = None
         found: Layer | None = None
         for state, price in layers:
+            if state.wave_id == skip_wave_id:
+                continue
             since_by_location = state.since
             since = since_by_location.get(_EVERYWHERE)
             if any_location:
@@ -223,7 +215,9 @@ class ActiveMarkdowns:
                 key = (when, state.created_at, state.wave_id)
                 if best is None or _later(key, best):
                     best = key
-                    found = Layer(wave_id=state.wave_id, price=price, since=when)
+                    found = Layer(
+                        wave_id=state.wave_id, price=price, since=when, created_at=state.created_at
+                    )
         return found
 
 

@@ -98,8 +98,12 @@ class MarkdownWaveRepository(Protocol):
     def add(self, wave: MarkdownWave, items: Sequence[WaveItem]) -> None:
         """Store a new wave and its items, all or nothing.
 
+        Every item names the wave as its ``wave_id``, and a variant appears once.
+
         Raises:
-            ConflictError: A wave with this id is already stored.
+            ConflictError: A wave with this id is already stored, or a variant is
+                given twice.
+            InvalidValueError: An item of another wave.
         """
         ...
 
@@ -144,7 +148,8 @@ class MarkdownWaveRepository(Protocol):
             business_id: The business; ``None`` for every business (the scheduled
                 activation job looks across businesses).
             plan_id: Only this plan's waves.
-            statuses: Only waves in one of these states.
+            statuses: Only waves in one of these states (an empty collection
+                matches none; ``None`` matches all).
             offset: How many matching waves to skip.
             limit: The most waves to return.
 
@@ -162,7 +167,8 @@ class MarkdownHistoryRepository(Protocol):
         """Store entries, all or nothing.
 
         Raises:
-            ConflictError: An entry id is already stored (nothing is stored then).
+            ConflictError: An entry id is already stored or given twice in the
+                batch (nothing is stored then).
         """
         ...
 
@@ -262,5 +268,11 @@ class SalesSource(Protocol):
         start: datetime,
         end: datetime,
     ) -> Iterable[SaleLine]:
-        """The business's sale lines of these variants with ``start <= sold_at < end``."""
+        """The business's sale lines of these variants with ``start <= sold_at < end``.
+
+        In ``sold_at`` order.
+
+        Raises:
+            InvalidValueError: ``end`` is before ``start``, or either is naive.
+        """
         ...

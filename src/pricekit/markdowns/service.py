@@ -639,27 +639,36 @@ class MarkdownService:
                 locations.append(new)
             if wave.everywhere:
                 reversed_at.append(None)
-            before = self._prices(index, items, reversed_at)
             updated = wave.evolve(
                 status=WaveStatus.REVERSED,
                 locations=tuple(locations),
                 reversed_at=now,
                 updated_at=now,
             )
-            shadow = _without(index, wave.id, items)
-            after = self._prices(shadow, items, reversed_at)
-            for (location_id, variant_id), price_before in before.items():
-                entries.append(
-                    self._entry(
-                        wave,
-                        HistoryAction.REVERSED,
-                        now,
-                        location_id,
-                        variant_id=variant_id,
-                        price_before=price_before,
-                        price_after=after[location_id, variant_id],
+            for location_id in reversed_at:
+                places = None if location_id is None else (location_id,)
+                for item in items:
+                    variant_id = item.variant_id
+                    layer = index.top(variant_id, location_id=location_id)
+                    if layer is None:  # pragma: no cover - an active item always has a layer
+                        continue
+                    if layer.wave_id == wave_id:
+                        layer = index.top_over(variant_id, places, skip_wave_id=wave_id)
+                        price_after = item.regular_price if layer is None else layer.price
+                        price_before = item.markdown_price
+                    else:  # another wave lies on top here: the price does not change
+                        price_before = price_after = layer.price
+                    entries.append(
+                        self._entry(
+                            wave,
+                            HistoryAction.REVERSED,
+                            now,
+                            location_id,
+                            variant_id=variant_id,
+                            price_before=price_before,
+                            price_after=price_after,
+                        )
                     )
-                )
             self._waves.save(updated)
             self._history.add_many(entries)
             index.remove(wave.id, (item.variant_id for item in items))
@@ -893,21 +902,26 @@ class MarkdownService:
             status=WaveStatus.SCHEDULED if pending else WaveStatus.ACTIVE,
             updated_at=now,
         )
-        before = self._prices(index, included, activated)
-        shadow = _with(index, updated, included)
-        after = self._prices(shadow, included, activated)
-        for (location_id, variant_id), price_before in before.items():
-            entries.append(
-                self._entry(
-                    updated,
-                    HistoryAction.ACTIVATED,
-                    now,
-                    location_id,
-                    variant_id=variant_id,
-                    price_before=price_before,
-                    price_after=after[location_id, variant_id],
+        for location_id in activated:
+            for item in included:
+                layer = index.top(item.variant_id, location_id=location_id)
+                if layer is None:
+                    price_before, price_after = item.regular_price, item.markdown_price
+                elif layer.outranked_by(now, updated.created_at, updated.id):
+                    price_before, price_after = layer.price, item.markdown_price
+                else:  # a wave of the same instant, created later, stays on top
+                    price_before = price_after = layer.price
+                entries.append(
+                    self._entry(
+                        updated,
+                        HistoryAction.ACTIVATED,
+                        now,
+                        location_id,
+                        variant_id=item.variant_id,
+                        price_before=price_before,
+                        price_after=price_after,
+                    )
                 )
-            )
         self._waves.save(updated)
         self._history.add_many(entries)
         index.put(updated, included)
@@ -924,22 +938,6 @@ class MarkdownService:
             pending=pending,
             history_entries=len(entries),
         )
-
-    @staticmethod
-    def _prices(
-        index: ActiveMarkdowns,
-        items: Sequence[WaveItem],
-        location_ids: Sequence[str | None],
-    ) -> dict[tuple[str | None, str], Money]:
-        """The price in effect for each item at each location: the top markdown or regular."""
-        prices: dict[tuple[str | None, str], Money] = {}
-        for location_id in location_ids:
-            for item in items:
-                layer = index.top(item.variant_id, location_id=location_id)
-                prices[location_id, item.variant_id] = (
-                    item.regular_price if layer is None else layer.price
-                )
-        return prices
 
     def _entry(
         self,
@@ -1036,9 +1034,10 @@ class MarkdownService:
         if wave.everywhere and wave.activated_at is not None:
             starts.append(wave.activated_at)
         variant_ids = [item.variant_id for item in items if not item.excluded]
+        start = min(starts) if starts else None
         sales = (
-            self._sales.sales(wave.business_id, variant_ids=variant_ids, start=min(starts), end=now)
-            if starts and variant_ids
+            self._sales.sales(wave.business_id, variant_ids=variant_ids, start=start, end=now)
+            if start is not None and start < now and variant_ids
             else ()
         )
         return wave_performance(wave, items, sales, on_hand=self._on_hand(wave, items), now=now)
@@ -1046,21 +1045,3 @@ class MarkdownService:
     def _prices_changed(self, business_id: str) -> None:
         if self._price_cache is not None:
             self._price_cache.clear_business(business_id)
-
-
-def _with(index: ActiveMarkdowns, wave: MarkdownWave, items: Sequence[WaveItem]) -> ActiveMarkdowns:
-    """A copy of the index restricted to ``items``' variants, with ``wave`` put in."""
-    shadow = _restricted(index, items)
-    shadow.put(wave, items)
-    return shadow
-
-
-def _without(index: ActiveMarkdowns, wave_id: str, items: Sequence[WaveItem]) -> ActiveMarkdowns:
-    """A copy of the index restricted to ``items``' variants, with ``wave_id`` taken out."""
-    shadow = _restricted(index, items)
-    shadow.remove(wave_id, (item.variant_id for item in items))
-    return shadow
-
-
-def _restricted(index: ActiveMarkdowns, items: Sequence[WaveItem]) -> ActiveMarkdowns:
-    return index.copy(item.variant_id for item in items)
