@@ -19,7 +19,7 @@ def _join(path: str, sub: str) -> str:
     return f"{path}.{sub}"
 
 
-__all__ = ["PricekitModel", "field_errors_from_pydantic"]
+__all__ = ["PricekitModel", "field_errors_from_pydantic", "fields_of"]
 
 
 def field_errors_from_pydantic(raw_errors: Iterable[Mapping[str, Any]]) -> list[FieldError]:
@@ -104,3 +104,16 @@ class PricekitModel(BaseModel):
         evolved model can never hold a value its constructor would refuse.
         """
         return self.model_validate({**dict(self), **changes})
+
+
+def fields_of(data: object, *, what: str) -> dict[str, Any]:
+    """The fields of a create call's input: a pricekit model or a mapping, as a new dict.
+
+    Raises:
+        InvalidValueError: ``data`` is neither (field ``what``).
+    """
+    if isinstance(data, PricekitModel | Mapping):
+        return dict(data)
+    raise InvalidValueError(
+        field=what, value=data, reason="expected a mapping of fields or a pricekit model"
+    )

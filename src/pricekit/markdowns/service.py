@@ -43,7 +43,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TextIO, TypeVar
 
-from pricekit._model import PricekitModel
+from pricekit._model import fields_of
 from pricekit.catalog import CatalogRepository
 from pricekit.errors import (
     ConfirmationRequiredError,
@@ -176,16 +176,6 @@ class ActiveMarkdown:
     since: datetime
 
 
-def _fields(data: object, *, what: str) -> dict[str, Any]:
-    if isinstance(data, PricekitModel):
-        return dict(data)
-    if isinstance(data, Mapping):
-        return dict(data)
-    raise InvalidValueError(
-        field=what, value=data, reason="expected a mapping of fields or a pricekit model"
-    )
-
-
 def _refuse(changes: Mapping[str, Any], names: Sequence[str]) -> None:
     for name in names:
         if name in changes:
@@ -250,7 +240,7 @@ class MarkdownService:
             ModelValidationError: A refused field.
             ConflictError: A plan with this id exists.
         """
-        fields = _fields(data, what="plan")
+        fields = fields_of(data, what="plan")
         _refuse(fields, ("created_at", "updated_at"))
         with self._lock:
             plan = self._stamped(MarkdownPlan, fields)
@@ -375,7 +365,7 @@ class MarkdownService:
                 negative amount, a floor in another currency, a naive ``activate_at``).
             ConflictError: A wave with this id exists.
         """
-        fields = _fields(data, what="wave")
+        fields = fields_of(data, what="wave")
         _refuse(fields, [name for name in _SET_BY_SERVICE if name != "id"])
         with self._lock:
             plan = self.get_plan(plan_id)

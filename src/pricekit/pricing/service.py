@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 
 from pydantic import field_validator
 
-from pricekit._model import PricekitModel
+from pricekit._model import PricekitModel, fields_of
 from pricekit.errors import (
     FieldError,
     InvalidValueError,
@@ -208,16 +208,6 @@ class BulkValidationError(ModelValidationError):
 # -- the service ----------------------------------------------------------------------
 
 
-def _fields(data: object, *, what: str) -> dict[str, Any]:
-    if isinstance(data, PricekitModel):
-        return dict(data)
-    if isinstance(data, Mapping):
-        return dict(data)
-    raise InvalidValueError(
-        field=what, value=data, reason="expected a mapping of fields or a pricekit model"
-    )
-
-
 def _refuse_reserved(changes: Mapping[str, Any]) -> None:
     for name in ("id", *_STAMPS):
         if name in changes:
@@ -355,7 +345,7 @@ class PricingService:
         """
         with self._lock:
             old = self.get_price_list(price_list_id)
-            fields = _fields(data, what="price_list")
+            fields = fields_of(data, what="price_list")
             if fields.get("id", price_list_id) != price_list_id:
                 raise InvalidValueError(
                     field="id", value=fields["id"], reason=f"must be {price_list_id!r} or left out"
@@ -449,7 +439,7 @@ class PricingService:
             now = self._clock.now()
             for index, row in enumerate(rows):
                 try:
-                    fields = _fields(row, what="")
+                    fields = fields_of(row, what="")
                 except InvalidValueError as exc:
                     problems.append(RowError(index, exc.field, exc.value, exc.reason))
                     continue
@@ -558,7 +548,7 @@ class PricingService:
         """
         with self._lock:
             old = self.get_item(price_list_item_id)
-            fields = _fields(data, what="price_list_item")
+            fields = fields_of(data, what="price_list_item")
             if fields.get("id", price_list_item_id) != price_list_item_id:
                 raise InvalidValueError(
                     field="id",
@@ -793,7 +783,7 @@ class PricingService:
         stamped: bool = True,
         now: datetime | None = None,
     ) -> _M:
-        fields = _fields(data, what=what)
+        fields = fields_of(data, what=what)
         if fields.get("id") is None:
             fields["id"] = str(uuid.uuid4())
         if stamped:
