@@ -1,0 +1,1 @@
+"""Promotions: condition-based discount rules, cart evaluation, usage and lifecycle."""
