@@ -81,7 +81,7 @@ class PromotionRepository(Protocol):
         business_id: str,
         *,
         statuses: Collection[PromotionStatus] | None = None,
-        type: PromotionType | None = None,  # noqa: A002 - the seed's filter name
+        type: PromotionType | None = None,
         channel: Channel | None = None,
         active_from: datetime | None = None,
         active_to: datetime | None = None,
