@@ -185,6 +185,13 @@ class ItemFilter(PricekitModel):
         return " or ".join(parts) if parts else "any item"
 
 
+def _weekdays(value: object) -> object:
+    """Days as ``Weekday`` values, numbers (0 is Monday) or names (``"saturday"``)."""
+    if isinstance(value, Iterable) and not isinstance(value, str | bytes):
+        return [Weekday.from_name(day) if isinstance(day, str) else day for day in value]
+    return value
+
+
 class Condition(PricekitModel):
     """One condition; every condition of a promotion must hold (AND).
 
@@ -194,7 +201,8 @@ class Condition(PricekitModel):
         quantity: ``min_quantity``: the least number of units.
         ids: ``product_in_cart`` / ``category_in_cart`` / ``collection_in_cart``:
             any of these (OR); ``customer_tier``: the tiers that qualify.
-        days: ``days_of_week``: the days the promotion runs.
+        days: ``days_of_week``: the days the promotion runs (numbers with Monday 0,
+            or names).
         window: ``time_of_day``: the hours it runs.
     """
 
@@ -202,7 +210,7 @@ class Condition(PricekitModel):
     amount: Money | None = None
     quantity: ExactDecimal | None = None
     ids: frozenset[EntityId] = frozenset()
-    days: frozenset[Weekday] = frozenset()
+    days: Annotated[frozenset[Weekday], BeforeValidator(_weekdays)] = frozenset()
     window: TimeOfDayWindow | None = None
 
     @model_validator(mode="after")
