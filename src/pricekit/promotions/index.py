@@ -96,7 +96,7 @@ class PromotionIndex:
         return list(self._by_id.values())
 
     def candidates(self, cart: Sequence[CartLine]) -> list[Promotion]:
-        """The promotions that can touch ``cart``: the general ones and those filed under its items."""
+        """What can touch ``cart``: the general promotions and those filed under its items."""
         found: dict[str, Promotion] = {p.id: p for p in self._general}
         by_key = self._by_key
         for line in cart:
