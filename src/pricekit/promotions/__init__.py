@@ -1,1 +1,77 @@
-"""Promotions: condition-based discount rules, cart evaluation, usage and lifecycle."""
+"""Promotions: condition-based discount rules, cart evaluation, usage and lifecycle.
+
+- :mod:`~pricekit.promotions.models`: promotions, conditions, rewards, carts, contexts.
+- :mod:`~pricekit.promotions.evaluate`: the pure engine and its selection policies.
+- :mod:`~pricekit.promotions.index`: the index of promotions by the items they need.
+- :mod:`~pricekit.promotions.repository`: the repository ports.
+"""
+
+from pricekit.promotions.evaluate import (
+    DOCUMENT_VERSION,
+    AppliedPromotion,
+    EvaluationResult,
+    FreeItem,
+    LineDiscount,
+    LineResult,
+    Policy,
+    Rejection,
+    RejectionReason,
+    evaluate,
+    evaluate_document,
+)
+from pricekit.promotions.index import PromotionIndex
+from pricekit.promotions.models import (
+    CartLine,
+    Condition,
+    ConditionType,
+    EvaluationContext,
+    ItemFilter,
+    Promotion,
+    PromotionApplication,
+    PromotionScope,
+    PromotionStatus,
+    PromotionType,
+    Reward,
+    RewardType,
+    UnitSelection,
+)
+from pricekit.promotions.repository import (
+    PromotionRepository,
+    PromotionUsageRepository,
+    RecordOutcome,
+    RecordStatus,
+    UsageSummary,
+)
+
+__all__ = [
+    "DOCUMENT_VERSION",
+    "AppliedPromotion",
+    "CartLine",
+    "Condition",
+    "ConditionType",
+    "EvaluationContext",
+    "EvaluationResult",
+    "FreeItem",
+    "ItemFilter",
+    "LineDiscount",
+    "LineResult",
+    "Policy",
+    "Promotion",
+    "PromotionApplication",
+    "PromotionIndex",
+    "PromotionRepository",
+    "PromotionScope",
+    "PromotionStatus",
+    "PromotionType",
+    "PromotionUsageRepository",
+    "RecordOutcome",
+    "RecordStatus",
+    "Rejection",
+    "RejectionReason",
+    "Reward",
+    "RewardType",
+    "UnitSelection",
+    "UsageSummary",
+    "evaluate",
+    "evaluate_document",
+]

@@ -434,22 +434,28 @@ def _reject(promotion: Promotion, reason: RejectionReason, detail: str, **extra:
     )
 
 
-def _schedule_problem(promotion: Promotion, context: EvaluationContext) -> str | None:
+def _schedule_problem(
+    promotion: Promotion, context: EvaluationContext
+) -> tuple[ConditionType, str] | None:
     local: datetime | None = None
     for condition in promotion.conditions:
         if condition.type is ConditionType.DAYS_OF_WEEK:
             local = local or context.at.astimezone(zone(context.time_zone))
             if local.weekday() not in condition.days:
                 days = ", ".join(day.name.title() for day in sorted(condition.days))
-                return f"runs on {days}; it is {local.strftime('%A')} in {context.time_zone}"
+                return (
+                    condition.type,
+                    f"runs on {days}; it is {local.strftime('%A')} in {context.time_zone}",
+                )
         elif condition.type is ConditionType.TIME_OF_DAY:
             local = local or context.at.astimezone(zone(context.time_zone))
             window = condition.window
             assert window is not None
             if not window.contains(local.time().replace(tzinfo=None)):
                 return (
+                    condition.type,
                     f"runs {window.start.strftime('%H:%M')}-{window.end.strftime('%H:%M')}; "
-                    f"it is {local.strftime('%H:%M')} in {context.time_zone}"
+                    f"it is {local.strftime('%H:%M')} in {context.time_zone}",
                 )
     return None
 
@@ -507,7 +513,9 @@ def _time(promotion: Promotion, context: EvaluationContext) -> Rejection | None:
         return _reject(promotion, RejectionReason.OUTSIDE_VALIDITY, f"it ended at {ended}")
     problem = _schedule_problem(promotion, context)
     if problem is not None:
-        return _reject(promotion, RejectionReason.OUTSIDE_SCHEDULE, problem)
+        return _reject(
+            promotion, RejectionReason.OUTSIDE_SCHEDULE, problem[1], condition=problem[0]
+        )
     return None
 
 
