@@ -19,6 +19,7 @@ from pricekit.memory.pricing import (
     InMemoryPriceListRepository,
     InMemoryPriceListScopeRepository,
 )
+from pricekit.memory.promotions import InMemoryPromotionRepository
 
 __all__ = [
     "InMemoryCatalogRepository",
@@ -30,5 +31,6 @@ __all__ = [
     "InMemoryPriceListItemRepository",
     "InMemoryPriceListRepository",
     "InMemoryPriceListScopeRepository",
+    "InMemoryPromotionRepository",
     "InMemorySalesLedger",
 ]

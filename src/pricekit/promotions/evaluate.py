@@ -912,25 +912,26 @@ def _best(
         keep = sorted(pool, key=lambda p: (-alone[p.id], _order(p)))[:exact_limit]
         kept = {p.id for p in keep}
         pool = [p for p in pool if p.id in kept]
+    position = {p.id: i for i, p in enumerate(promotions)}
     best: list[_Applied] = by_priority
-    best_key = _rank(by_priority, promotions)
+    best_key = _rank(by_priority, position)
 
     def search(start: int, remaining: list[int], chosen: list[_Applied]) -> None:
         nonlocal best, best_key
-        key = _rank(chosen, promotions)
+        key = _rank(chosen, position)
         if key < best_key:
             best, best_key = list(chosen), key
-        for position in range(start, len(pool)):
-            promotion = pool[position]
+        for step in range(start, len(pool)):
+            promotion = pool[step]
             effect = _effect(promotion, cart, remaining)
             if effect.total == 0 and not effect.free:
                 continue
             left = [r - s for r, s in zip(remaining, effect.shares, strict=True)]
             chosen.append(_Applied(promotion, effect))
             if promotion.stackable:
-                search(position + 1, left, chosen)
+                search(step + 1, left, chosen)
             else:  # a non-stackable promotion ends the set
-                key = _rank(chosen, promotions)
+                key = _rank(chosen, position)
                 if key < best_key:
                     best, best_key = list(chosen), key
             chosen.pop()
@@ -968,10 +969,9 @@ def _best(
 
 
 def _rank(
-    applied: Sequence[_Applied], order: Sequence[Promotion]
+    applied: Sequence[_Applied], position: Mapping[str, int]
 ) -> tuple[int, int, tuple[int, ...]]:
     """Smaller is better: the larger saving, then fewer promotions, then earlier ones."""
-    position = {p.id: i for i, p in enumerate(order)}
     return (
         -_saving(applied),
         len(applied),
