@@ -682,3 +682,27 @@ def test_without_a_directory_every_location_is_active() -> None:
     world.wave(locations=[{"location_id": "anywhere"}])
     result = world.service.activate("w1", confirm_below_cost=True)
     assert result.activated == ("anywhere",)
+
+
+def test_plans_and_waves_can_be_created_from_models() -> None:
+    from pricekit.markdowns import MarkdownPlan, MarkdownWave
+
+    world = World()
+    plan = world.service.create_plan(MarkdownPlan(id="fall", business_id=BIZ, name="Fall"))
+    assert plan.created_at == T0
+    wave = MarkdownWave(
+        id="w9",
+        plan_id="ignored",
+        business_id=BIZ,
+        name="From a model",
+        method="percent",
+        value=Decimal(10),
+        reason="overstock",
+        currency="USD",
+        scopes=[{"type": "variant", "ids": ["tee-m"]}],
+    )  # type: ignore[arg-type]
+    created = world.service.create_wave("fall", wave)
+    assert (created.plan_id, created.status) == ("fall", WaveStatus.DRAFT)
+    with pytest.raises(InvalidValueError) as info:
+        world.service.create_wave("fall", wave.evolve(id="w10", status=WaveStatus.ACTIVE))
+    assert info.value.field == "status"

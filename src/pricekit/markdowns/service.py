@@ -176,9 +176,13 @@ class ActiveMarkdown:
     since: datetime
 
 
+_UNSET_OK = {"status": WaveStatus.DRAFT}
+"""A model passed to a create call carries these defaults; they are not a request."""
+
+
 def _refuse(changes: Mapping[str, Any], names: Sequence[str]) -> None:
     for name in names:
-        if name in changes:
+        if name in changes and changes[name] is not None and changes[name] != _UNSET_OK.get(name):
             raise InvalidValueError(
                 field=name, value=changes[name], reason="is set by the service and cannot be given"
             )

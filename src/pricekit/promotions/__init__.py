@@ -4,6 +4,7 @@
 - :mod:`~pricekit.promotions.evaluate`: the pure engine and its selection policies.
 - :mod:`~pricekit.promotions.index`: the index of promotions by the items they need.
 - :mod:`~pricekit.promotions.repository`: the repository ports.
+- :mod:`~pricekit.promotions.service`: the lifecycle, usage and evaluation over them.
 """
 
 from pricekit.promotions.evaluate import (
@@ -42,6 +43,7 @@ from pricekit.promotions.repository import (
     RecordStatus,
     UsageSummary,
 )
+from pricekit.promotions.service import DeletionResult, PromotionService
 
 __all__ = [
     "DOCUMENT_VERSION",
@@ -49,6 +51,7 @@ __all__ = [
     "CartLine",
     "Condition",
     "ConditionType",
+    "DeletionResult",
     "EvaluationContext",
     "EvaluationResult",
     "FreeItem",
@@ -61,6 +64,7 @@ __all__ = [
     "PromotionIndex",
     "PromotionRepository",
     "PromotionScope",
+    "PromotionService",
     "PromotionStatus",
     "PromotionType",
     "PromotionUsageRepository",

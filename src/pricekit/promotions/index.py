@@ -49,7 +49,7 @@ class PromotionIndex:
             ``scheduled`` for previews).
     """
 
-    __slots__ = ("_by_id", "_by_key", "_general", "_statuses")
+    __slots__ = ("_by_id", "_by_key", "_general", "_keys", "_statuses")
 
     def __init__(
         self,
@@ -59,21 +59,19 @@ class PromotionIndex:
     ) -> None:
         self._statuses = frozenset(statuses)
         self._by_id: dict[str, Promotion] = {}
-        self._by_key: dict[str, list[Promotion]] = {}
-        self._general: list[Promotion] = []
+        self._keys: dict[str, frozenset[str] | None] = {}
+        self._by_key: dict[str, list[str]] = {}
+        self._general: list[str] = []
         for promotion in promotions:
             if promotion.status in self._statuses:
                 self._by_id[promotion.id] = promotion
-        self._file(self._by_id.values())
-
-    def _file(self, promotions: Iterable[Promotion]) -> None:
-        for promotion in promotions:
-            keys = _keys(promotion)
+        for promotion in self._by_id.values():
+            keys = self._keys[promotion.id] = _keys(promotion)
             if keys is None:
-                self._general.append(promotion)
+                self._general.append(promotion.id)
             else:
                 for key in keys:
-                    self._by_key.setdefault(key, []).append(promotion)
+                    self._by_key.setdefault(key, []).append(promotion.id)
 
     def __len__(self) -> int:
         """How many promotions are filed."""
@@ -97,21 +95,37 @@ class PromotionIndex:
 
     def candidates(self, cart: Sequence[CartLine]) -> list[Promotion]:
         """What can touch ``cart``: the general promotions and those filed under its items."""
-        found: dict[str, Promotion] = {p.id: p for p in self._general}
+        found: dict[str, None] = dict.fromkeys(self._general)
         by_key = self._by_key
         for line in cart:
             for key in _line_keys(line):
                 filed = by_key.get(key)
                 if filed:
-                    for promotion in filed:
-                        found[promotion.id] = promotion
-        return list(found.values())
+                    found.update(dict.fromkeys(filed))
+        by_id = self._by_id
+        return [by_id[promotion_id] for promotion_id in found]
 
     def patched(
         self, *, upserted: Iterable[Promotion] = (), removed: Iterable[str] = ()
     ) -> PromotionIndex:
-        """A new index with promotions added or replaced, and others removed."""
+        """A new index with promotions added or replaced, and others removed.
+
+        Replacing promotions that keep their status and the items they need (a new
+        usage count, a new name) copies only the id map; anything else re-files.
+        """
         changed = {p.id: p for p in upserted}
-        gone = set(removed) | set(changed)
+        gone = set(removed)
+        if not gone and all(
+            p.id in self._by_id and p.status in self._statuses and _keys(p) == self._keys[p.id]
+            for p in changed.values()
+        ):
+            twin = PromotionIndex.__new__(PromotionIndex)
+            twin._statuses = self._statuses
+            twin._keys = self._keys
+            twin._by_key = self._by_key
+            twin._general = self._general
+            twin._by_id = {**self._by_id, **changed}
+            return twin
+        gone |= set(changed)
         kept = [p for p in self._by_id.values() if p.id not in gone]
         return PromotionIndex([*kept, *changed.values()], statuses=self._statuses)

@@ -69,10 +69,11 @@ class PromotionRepository(Protocol):
         ...
 
     def delete(self, promotion_id: str) -> None:
-        """Remove a promotion for good.
+        """Remove a promotion for good (one never applied to a sale).
 
         Raises:
             NotFoundError: No promotion with this id is stored.
+            ConflictError: It has applications (their history must stay).
         """
         ...
 

@@ -1,0 +1,309 @@
+"""Property tests for promotion evaluation: exact sums, no negative totals, policies, order.
+
+Random carts (1-8 USD lines, whole and weighed quantities, prices up to 1,000.00)
+meet random valid promotions of every type, scope and reward.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pricekit.money import Money
+from pricekit.promotions.evaluate import EvaluationResult, Policy, evaluate, evaluate_document
+from pricekit.promotions.index import PromotionIndex
+from pricekit.promotions.models import (
+    CartLine,
+    EvaluationContext,
+    ItemFilter,
+    Promotion,
+    PromotionScope,
+    PromotionType,
+    Reward,
+    RewardType,
+)
+from pricekit.testing.strategies import decimal_quantities
+
+PRODUCTS = ("p1", "p2", "p3", "p4")
+VARIANTS = ("v1", "v2", "v3")
+CATEGORIES = ("c1", "c2", "c3")
+COLLECTIONS = ("k1", "k2")
+CONTEXT = EvaluationContext(
+    business_id="biz", at=datetime(2026, 6, 6, 12, tzinfo=UTC), time_zone="America/New_York"
+)
+POLICIES = st.sampled_from(list(Policy))
+_SETTINGS = settings(deadline=None, max_examples=150)
+
+
+def _usd(minor: int) -> Money:
+    return Money(minor, "USD")
+
+
+# -- strategies -----------------------------------------------------------------------------
+
+quantities = st.one_of(
+    st.integers(min_value=1, max_value=6).map(Decimal), decimal_quantities(max_value=10)
+)
+
+
+@st.composite
+def cart_lines(draw: st.DrawFn, line_id: str) -> CartLine:
+    return CartLine(
+        line_id=line_id,
+        product_id=draw(st.sampled_from(PRODUCTS)),
+        variant_id=draw(st.none() | st.sampled_from(VARIANTS)),
+        category_ids=draw(st.frozensets(st.sampled_from(CATEGORIES), max_size=2)),
+        collection_ids=draw(st.frozensets(st.sampled_from(COLLECTIONS), max_size=1)),
+        quantity=draw(quantities),
+        unit_price=_usd(draw(st.integers(min_value=0, max_value=100_000))),
+    )
+
+
+@st.composite
+def carts(draw: st.DrawFn) -> list[CartLine]:
+    """1 to 8 USD lines with distinct ids."""
+    size = draw(st.integers(min_value=1, max_value=8))
+    return [draw(cart_lines(f"line-{n}")) for n in range(size)]
+
+
+def _ids(pool: Sequence[str]) -> st.SearchStrategy[frozenset[str]]:
+    return st.frozensets(st.sampled_from(pool), min_size=1, max_size=2)
+
+
+item_filters: st.SearchStrategy[ItemFilter] = st.one_of(
+    st.just(ItemFilter(all_items=True)),
+    st.builds(ItemFilter, product_ids=_ids(PRODUCTS)),
+    st.builds(ItemFilter, variant_ids=_ids(VARIANTS)),
+    st.builds(ItemFilter, category_ids=_ids(CATEGORIES)),
+    st.builds(ItemFilter, collection_ids=_ids(COLLECTIONS)),
+    st.builds(ItemFilter, product_ids=_ids(PRODUCTS), category_ids=_ids(CATEGORIES)),
+)
+percents = st.decimals(min_value=Decimal("0.01"), max_value=100, places=2)
+amounts = st.integers(min_value=1, max_value=20_000).map(_usd)
+caps = st.none() | st.integers(min_value=1, max_value=30_000).map(_usd)
+
+
+@st.composite
+def rewards(draw: st.DrawFn, *, scope: PromotionScope, needs_items: bool) -> Reward:
+    """A valid reward for ``scope``; ``needs_items`` forces ``applies_to`` (bundle type)."""
+    bundle = scope is PromotionScope.BUNDLE
+    kinds = [RewardType.PCT_OFF_ITEM, RewardType.FIXED_OFF_ITEM, RewardType.FREE_ITEM]
+    if bundle:
+        kinds.append(RewardType.OVERRIDE_PRICE)
+    else:
+        kinds += [RewardType.PCT_OFF_ALL, RewardType.FIXED_OFF_ALL]
+    kind = draw(st.sampled_from(kinds))
+    data: dict[str, Any] = {"type": kind, "max_discount": draw(caps)}
+    if kind in (RewardType.PCT_OFF_ITEM, RewardType.PCT_OFF_ALL):
+        data["percent"] = draw(percents)
+    elif kind in (RewardType.FIXED_OFF_ITEM, RewardType.FIXED_OFF_ALL):
+        data["amount"] = draw(amounts)
+    elif kind is RewardType.OVERRIDE_PRICE:
+        data["override_price"] = _usd(draw(st.integers(min_value=0, max_value=50_000)))
+    elif not bundle:  # free_item outside a bundle names what it gives
+        if draw(st.booleans()):
+            data["free_variant_id"] = draw(st.sampled_from(VARIANTS))
+        else:
+            data["free_product_id"] = draw(st.sampled_from((*PRODUCTS, "gift")))
+    if bundle:
+        data["buy_quantity"] = draw(st.integers(min_value=0, max_value=3))
+        data["unit_selection"] = draw(st.sampled_from(["cheapest", "most_expensive"]))
+    if bundle or kind is RewardType.FREE_ITEM:
+        data["reward_quantity"] = draw(st.integers(min_value=1, max_value=3))
+    if needs_items or draw(st.booleans()):
+        data["applies_to"] = draw(item_filters)
+    return Reward.model_validate(data)
+
+
+@st.composite
+def conditions(draw: st.DrawFn) -> dict[str, Any]:
+    kind = draw(
+        st.sampled_from(
+            [
+                "min_amount",
+                "min_quantity",
+                "product_in_cart",
+                "category_in_cart",
+                "collection_in_cart",
+            ]
+        )
+    )
+    if kind == "min_amount":
+        return {"type": kind, "amount": _usd(draw(st.integers(min_value=0, max_value=200_000)))}
+    if kind == "min_quantity":
+        return {"type": kind, "quantity": draw(st.integers(min_value=1, max_value=8))}
+    pool = {"product_in_cart": PRODUCTS, "category_in_cart": CATEGORIES}.get(kind, COLLECTIONS)
+    return {"type": kind, "ids": draw(_ids(pool))}
+
+
+@st.composite
+def promotions(
+    draw: st.DrawFn, promotion_id: str, *, statuses: Sequence[str] = ("active",)
+) -> Promotion:
+    """A valid promotion of any type, scope and reward."""
+    scope = draw(st.sampled_from(list(PromotionScope)))
+    kind = draw(st.sampled_from(list(PromotionType)))
+    item_filter = draw(st.none() | item_filters)
+    bundle_type = scope is PromotionScope.BUNDLE and (
+        kind is PromotionType.BUNDLE or item_filter is None
+    )
+    count = draw(st.integers(min_value=1, max_value=2))
+    return Promotion(
+        id=promotion_id,
+        business_id="biz",
+        name=f"promotion {promotion_id}",
+        type=kind,
+        scope=scope,
+        currency="USD",
+        status=draw(st.sampled_from(statuses)),  # type: ignore[arg-type]
+        priority=draw(st.integers(min_value=-2, max_value=2)),
+        stackable=draw(st.booleans()),
+        item_filter=item_filter,
+        conditions=tuple(draw(st.lists(conditions(), max_size=2))),  # type: ignore[arg-type]
+        rewards=tuple(draw(rewards(scope=scope, needs_items=bundle_type)) for _ in range(count)),
+    )
+
+
+@st.composite
+def promotion_lists(
+    draw: st.DrawFn, *, max_size: int = 6, statuses: Sequence[str] = ("active",)
+) -> list[Promotion]:
+    size = draw(st.integers(min_value=0, max_value=max_size))
+    return [draw(promotions(f"promo-{n}", statuses=statuses)) for n in range(size)]
+
+
+def _per_line(result: EvaluationResult) -> dict[str, tuple[int, int, tuple[tuple[str, int], ...]]]:
+    return {
+        line.line_id: (
+            line.discount.minor_units,
+            line.total.minor_units,
+            tuple((d.promotion_id, d.amount.minor_units) for d in line.discounts),
+        )
+        for line in result.lines
+    }
+
+
+# -- amounts add up -------------------------------------------------------------------------
+
+
+@_SETTINGS
+@given(carts(), promotion_lists(), POLICIES)
+def test_amounts_add_up_exactly_and_never_go_negative(
+    cart: list[CartLine], offers: list[Promotion], policy: Policy
+) -> None:
+    result = evaluate(cart, CONTEXT, offers, policy=policy)
+    assert not result.total.is_negative()
+    assert result.total == result.subtotal - result.total_discount
+    assert result.subtotal == Money.sum((line.amount for line in cart), currency="USD")
+    assert Money.sum((line.discount for line in result.lines), currency="USD") == (
+        result.total_discount
+    )
+    assert Money.sum((a.discount for a in result.applied), currency="USD") == result.total_discount
+    applied = {a.promotion_id for a in result.applied}
+    for line in result.lines:
+        assert Money.sum((d.amount for d in line.discounts), currency="USD") == line.discount
+        assert Money.zero("USD") <= line.discount <= line.subtotal
+        assert line.total == line.subtotal - line.discount
+        assert all(d.amount.is_positive() and d.promotion_id in applied for d in line.discounts)
+    # Every promotion either applied or says why not, exactly once.
+    rejected = [r.promotion_id for r in result.rejections]
+    assert sorted([*applied, *rejected]) == sorted(p.id for p in offers)
+
+
+@_SETTINGS
+@given(carts(), promotion_lists(), POLICIES)
+def test_a_capped_reward_never_takes_more_than_its_cap(
+    cart: list[CartLine], offers: list[Promotion], policy: Policy
+) -> None:
+    result = evaluate(cart, CONTEXT, offers, policy=policy)
+    by_id = {p.id: p for p in offers}
+    for applied in result.applied:
+        rewards_given = by_id[applied.promotion_id].rewards
+        if len(rewards_given) == 1 and rewards_given[0].max_discount is not None:
+            assert applied.discount <= rewards_given[0].max_discount
+
+
+# -- policies -------------------------------------------------------------------------------
+
+
+@_SETTINGS
+@given(carts(), promotion_lists(max_size=8))
+def test_best_for_customer_never_saves_less_than_priority(
+    cart: list[CartLine], offers: list[Promotion]
+) -> None:
+    by_priority = evaluate(cart, CONTEXT, offers)
+    best = evaluate(cart, CONTEXT, offers, policy="best_for_customer")
+    assert best.exact
+    assert best.total_discount >= by_priority.total_discount
+    # What best applies is a set priority could apply: stackables, then at most one
+    # non-stackable, last.
+    stacks = [a.stackable for a in best.applied]
+    assert all(stacks[:-1])
+
+
+# -- order does not matter ------------------------------------------------------------------
+
+
+@_SETTINGS
+@given(carts(), promotion_lists(), POLICIES, st.randoms(use_true_random=False))
+def test_the_order_of_the_promotions_given_does_not_matter(
+    cart: list[CartLine], offers: list[Promotion], policy: Policy, rng: Any
+) -> None:
+    shuffled = list(offers)
+    rng.shuffle(shuffled)
+    assert evaluate(cart, CONTEXT, shuffled, policy=policy) == evaluate(
+        cart, CONTEXT, offers, policy=policy
+    )
+
+
+@_SETTINGS
+@given(carts(), promotion_lists(), POLICIES, st.randoms(use_true_random=False))
+def test_the_order_of_the_cart_lines_does_not_matter(
+    cart: list[CartLine], offers: list[Promotion], policy: Policy, rng: Any
+) -> None:
+    shuffled = list(cart)
+    rng.shuffle(shuffled)
+    before = evaluate(cart, CONTEXT, offers, policy=policy)
+    after = evaluate(shuffled, CONTEXT, offers, policy=policy)
+    assert after.total_discount == before.total_discount
+    assert _per_line(after) == _per_line(before)
+
+
+# -- the audit document and the index -------------------------------------------------------
+
+
+@_SETTINGS
+@given(carts(), promotion_lists(statuses=("active", "active", "draft")), POLICIES)
+def test_the_audit_document_reevaluates_to_the_same_outcome(
+    cart: list[CartLine], offers: list[Promotion], policy: Policy
+) -> None:
+    result = evaluate(cart, CONTEXT, offers, policy=policy, preview_statuses=["draft"])
+    text = result.to_json()
+    again = evaluate_document(json.loads(text))
+    assert again == result
+    assert again.outcome() == result.outcome()
+    assert again.to_json() == text
+
+
+@_SETTINGS
+@given(carts(), promotion_lists(max_size=8, statuses=("active", "active", "paused")), POLICIES)
+def test_index_candidates_give_the_same_result_as_every_promotion(
+    cart: list[CartLine], offers: list[Promotion], policy: Policy
+) -> None:
+    index = PromotionIndex(offers)
+    candidates = index.candidates(cart)
+    every = evaluate(cart, CONTEXT, offers, policy=policy)
+    some = evaluate(cart, CONTEXT, candidates, policy=policy)
+    assert some.outcome() | {"rejections": []} == every.outcome() | {"rejections": []}
+    # Those left out could not have applied: the rest explain themselves the same way.
+    assert set(some.rejections) <= set(every.rejections)
+    left_out = {p.id for p in offers} - {p.id for p in candidates}
+    for rejection in every.rejections:
+        if rejection.promotion_id in left_out:
+            assert rejection.reason.value in ("not_live", "condition_not_met")
