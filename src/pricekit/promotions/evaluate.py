@@ -374,6 +374,7 @@ class _Cart:
     currency: Currency
     amounts: list[int]
     subtotal: int
+    ids: list[str] = field(default_factory=list)
 
     def describe(self, minor: int) -> str:
         return Money(minor, self.currency).format_amount()
@@ -403,24 +404,34 @@ def _prepare(cart: Sequence[CartLine]) -> _Cart:
             )
         seen.add(line.line_id)
         amounts.append(line.amount.minor_units)
-    return _Cart(lines=lines, currency=currency, amounts=amounts, subtotal=sum(amounts))
+    return _Cart(
+        lines=lines,
+        currency=currency,
+        amounts=amounts,
+        subtotal=sum(amounts),
+        ids=[line.line_id for line in lines],
+    )
 
 
-def _split(total: int, weights: Sequence[int]) -> list[int]:
-    """``total`` in proportion to non-negative int ``weights``, by largest remainder."""
+def _split(total: int, weights: Sequence[int], keys: Sequence[Any]) -> list[int]:
+    """``total`` in proportion to non-negative int ``weights``, by largest remainder.
+
+    Ties between equal remainders go to the smaller key (a line id, never a
+    position), so the split does not depend on the order of the cart's lines.
+    """
     weight_sum = sum(weights)
     if weight_sum == 0 or total == 0:
         return [0] * len(weights)
     shares: list[int] = []
-    remainders: list[tuple[int, int]] = []
+    remainders: list[tuple[int, Any, int]] = []
     for index, weight in enumerate(weights):
         share, remainder = divmod(total * weight, weight_sum)
         shares.append(share)
-        remainders.append((-remainder, index))
+        remainders.append((-remainder, keys[index], index))
     leftover = total - sum(shares)
     if leftover:
         remainders.sort()
-        for _, index in remainders[:leftover]:
+        for _, _, index in remainders[:leftover]:
             shares[index] += 1
     return shares
 
@@ -667,13 +678,13 @@ def _percent_of(minor: int, percent: Decimal) -> int:
     return round_ratio(minor * numerator, 100 * denominator)
 
 
-def _cap(shares: list[int], cap: Money | None) -> list[int]:
+def _cap(shares: list[int], cap: Money | None, cart: _Cart) -> list[int]:
     if cap is None:
         return shares
     total = sum(shares)
     if total <= cap.minor_units:
         return shares
-    return _split(cap.minor_units, shares)
+    return _split(cap.minor_units, shares, cart.ids)
 
 
 def _reward_effect(
@@ -705,7 +716,8 @@ def _reward_effect(
             assert reward.amount is not None
             off = reward.amount.minor_units
         off = min(off, base)
-        for index, share in zip(targets, _split(off, [remaining[i] for i in targets]), strict=True):
+        split = _split(off, [remaining[i] for i in targets], [cart.ids[i] for i in targets])
+        for index, share in zip(targets, split, strict=True):
             shares[index] = share
     else:  # free_item outside a bundle
         wanted = reward.reward_quantity
@@ -721,8 +733,8 @@ def _reward_effect(
             cart,
             remaining,
         )
-        units.sort(key=lambda unit: (unit[1], unit[0], unit[2]))
-        for index, value, _ in units[:wanted]:
+        units.sort(key=lambda unit: (unit[1], unit[3], unit[2]))
+        for index, value, _, _ in units[:wanted]:
             shares[index] += value
         given = min(wanted, len(units))
         if given < wanted:
@@ -734,20 +746,29 @@ def _reward_effect(
                     quantity=wanted - given,
                 )
             )
-    return _Effect(shares=_cap(shares, reward.max_discount), free=free)
+    return _Effect(shares=_cap(shares, reward.max_discount, cart), free=free)
 
 
-def _unit_list(
-    indexes: Iterable[int], cart: _Cart, remaining: list[int]
-) -> list[tuple[int, int, int]]:
-    """Whole units of the lines: ``(line index, value left, unit number)``."""
-    units: list[tuple[int, int, int]] = []
+_Unit = tuple[int, int, int, str]
+"""A whole unit of a line: ``(line index, value left, unit number, line id)``."""
+
+
+def _unit_list(indexes: Iterable[int], cart: _Cart, remaining: list[int]) -> list[_Unit]:
+    """The whole units of the lines, each worth its share of what is left of its line.
+
+    A weighed line (2.5 kg) has 2 whole units, each worth 1/2.5 of the line; the
+    half unit joins no bundle.
+    """
+    units: list[_Unit] = []
     for index in indexes:
-        whole = int(cart.lines[index].quantity)
+        numerator, denominator = cart.lines[index].quantity.as_integer_ratio()
+        whole, part = divmod(numerator, denominator)
         if whole <= 0:
             continue
-        for number, value in enumerate(_split(remaining[index], [1] * whole)):
-            units.append((index, value, number))
+        weights = [denominator] * whole + ([part] if part else [])
+        values = _split(remaining[index], weights, range(len(weights)))
+        line_id = cart.ids[index]
+        units.extend((index, values[number], number, line_id) for number in range(whole))
     return units
 
 
@@ -762,33 +783,33 @@ def _bundle_effect(
     all_units = _unit_list(range(len(lines)), cart, remaining)
     qualifying = [u for u in all_units if qualify_filter.matches(lines[u[0]])]
     rewardable = [u for u in all_units if reward_filter.matches(lines[u[0]])]
-    reward_set = {(u[0], u[2]) for u in rewardable}
+    reward_set = {(u[3], u[2]) for u in rewardable}
     cheapest = reward.unit_selection is UnitSelection.CHEAPEST
-    # rewards: by selection; qualifiers: the other way round, units that cannot be
-    # rewarded first, so that as many groups form as possible
-    rewardable.sort(key=lambda u: (u[1] if cheapest else -u[1], u[0], u[2]))
+    # qualifiers first, the other way round from the rewards and units that cannot
+    # be rewarded before those that can, so that as many groups form as possible;
+    # then the rewards, by the reward's selection
+    rewardable.sort(key=lambda u: (u[1] if cheapest else -u[1], u[3], u[2]))
     qualifying.sort(
-        key=lambda u: ((u[0], u[2]) in reward_set, -u[1] if cheapest else u[1], u[0], u[2])
+        key=lambda u: ((u[3], u[2]) in reward_set, -u[1] if cheapest else u[1], u[3], u[2])
     )
     buy, get = reward.buy_quantity, reward.reward_quantity
-    used: set[tuple[int, int]] = set()
-    groups: list[tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]] = []
+    used: set[tuple[str, int]] = set()
+    groups: list[tuple[list[_Unit], list[_Unit]]] = []
     while True:
-        rewards = [u for u in rewardable if (u[0], u[2]) not in used][:get]
-        if len(rewards) < get:
-            break
-        taken = {(u[0], u[2]) for u in rewards}
-        qualifiers = [
-            u for u in qualifying if (u[0], u[2]) not in used and (u[0], u[2]) not in taken
-        ][:buy]
+        qualifiers = [u for u in qualifying if (u[3], u[2]) not in used][:buy]
         if len(qualifiers) < buy:
             break
-        used |= taken
-        used |= {(u[0], u[2]) for u in qualifiers}
+        held = {(u[3], u[2]) for u in qualifiers}
+        rewards = [u for u in rewardable if (u[3], u[2]) not in used and (u[3], u[2]) not in held]
+        rewards = rewards[:get]
+        if len(rewards) < get:
+            break
+        used |= held
+        used |= {(u[3], u[2]) for u in rewards}
         groups.append((qualifiers, rewards))
     shares = [0] * len(lines)
     if not groups:
-        have = len({(u[0], u[2]) for u in qualifying} | reward_set)
+        have = len({(u[3], u[2]) for u in qualifying} | reward_set)
         needed = buy + get
         missing = max(needed - have, 1)
         return _Effect(
@@ -810,10 +831,11 @@ def _bundle_effect(
             members = qualifiers + rewards
             value = sum(u[1] for u in members)
             off = max(value - reward.override_price.minor_units, 0)
-            for unit, share in zip(members, _split(off, [u[1] for u in members]), strict=True):
+            split = _split(off, [u[1] for u in members], [(u[3], u[2]) for u in members])
+            for unit, share in zip(members, split, strict=True):
                 shares[unit[0]] += share
             continue
-        for index, value, _ in rewards:
+        for index, value, _, _ in rewards:
             if kind is RewardType.PCT_OFF_ITEM:
                 assert reward.percent is not None
                 off = _percent_of(value, reward.percent)
@@ -823,7 +845,7 @@ def _bundle_effect(
             else:  # free_item
                 off = value
             shares[index] += off
-    return _Effect(shares=_cap(shares, reward.max_discount), free=[])
+    return _Effect(shares=_cap(shares, reward.max_discount, cart), free=[])
 
 
 def _effect(promotion: Promotion, cart: _Cart, remaining: list[int]) -> _Effect:
@@ -970,10 +992,11 @@ def _best(
 
 def _rank(
     applied: Sequence[_Applied], position: Mapping[str, int]
-) -> tuple[int, int, tuple[int, ...]]:
-    """Smaller is better: the larger saving, then fewer promotions, then earlier ones."""
+) -> tuple[int, int, int, tuple[int, ...]]:
+    """Smaller is better: the larger saving, more free items, fewer promotions, earlier ones."""
     return (
         -_saving(applied),
+        -sum(item.quantity for a in applied for item in a.effect.free),
         len(applied),
         tuple(position[a.promotion.id] for a in applied),
     )

@@ -26,7 +26,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, PlainSerializer, field_validator, model_validator
 
 from pricekit._model import PricekitModel
 from pricekit.catalog import EntityId
@@ -119,6 +119,14 @@ class UnitSelection(StrEnum):
     MOST_EXPENSIVE = "most_expensive"
 
 
+def _sorted(values: frozenset[Any]) -> list[Any]:
+    return sorted(values)
+
+
+IdSet = Annotated[frozenset[EntityId], PlainSerializer(_sorted, when_used="json")]
+"""A set of ids, written to JSON sorted, so documents are the same byte for byte."""
+
+
 def _exact(value: object) -> Decimal:
     return to_decimal(value, field="")
 
@@ -141,10 +149,10 @@ class ItemFilter(PricekitModel):
         all_items: Match every line.
     """
 
-    product_ids: frozenset[EntityId] = frozenset()
-    variant_ids: frozenset[EntityId] = frozenset()
-    category_ids: frozenset[EntityId] = frozenset()
-    collection_ids: frozenset[EntityId] = frozenset()
+    product_ids: IdSet = frozenset()
+    variant_ids: IdSet = frozenset()
+    category_ids: IdSet = frozenset()
+    collection_ids: IdSet = frozenset()
     all_items: bool = False
 
     @model_validator(mode="after")
@@ -209,8 +217,10 @@ class Condition(PricekitModel):
     type: ConditionType
     amount: Money | None = None
     quantity: ExactDecimal | None = None
-    ids: frozenset[EntityId] = frozenset()
-    days: Annotated[frozenset[Weekday], BeforeValidator(_weekdays)] = frozenset()
+    ids: IdSet = frozenset()
+    days: Annotated[
+        frozenset[Weekday], BeforeValidator(_weekdays), PlainSerializer(_sorted, when_used="json")
+    ] = frozenset()
     window: TimeOfDayWindow | None = None
 
     @model_validator(mode="after")
@@ -359,7 +369,7 @@ class Promotion(PricekitModel):
     priority: int = Field(default=0, ge=-1_000_000, le=1_000_000)
     stackable: bool = False
     channel: Channel | None = None
-    location_ids: frozenset[EntityId] = frozenset()
+    location_ids: IdSet = frozenset()
     valid_from: AwareDatetime | None = None
     valid_to: AwareDatetime | None = None
     item_filter: ItemFilter | None = None
@@ -666,8 +676,8 @@ class CartLine(PricekitModel):
     line_id: EntityId
     product_id: EntityId
     variant_id: EntityId | None = None
-    category_ids: frozenset[EntityId] = frozenset()
-    collection_ids: frozenset[EntityId] = frozenset()
+    category_ids: IdSet = frozenset()
+    collection_ids: IdSet = frozenset()
     quantity: Annotated[Decimal, BeforeValidator(_quantity)]
     unit_price: Money
 
