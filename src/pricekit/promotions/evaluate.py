@@ -375,6 +375,18 @@ class _Cart:
     amounts: list[int]
     subtotal: int
     ids: list[str] = field(default_factory=list)
+    matched: dict[int, tuple[ItemFilter, list[int]]] = field(default_factory=dict)
+
+    def matching(self, item_filter: ItemFilter) -> list[int]:
+        """The indexes of the lines ``item_filter`` matches, worked out once per evaluation."""
+        found = self.matched.get(id(item_filter))
+        if found is None or found[0] is not item_filter:
+            found = (
+                item_filter,
+                [i for i, line in enumerate(self.lines) if item_filter.matches(line)],
+            )
+            self.matched[id(item_filter)] = found
+        return found[1]
 
     def describe(self, minor: int) -> str:
         return Money(minor, self.currency).format_amount()
@@ -670,7 +682,7 @@ def _targets(reward: Reward, promotion: Promotion, cart: _Cart, *, whole_cart: b
         chosen = promotion.item_filter
     if chosen is None:
         return list(range(len(cart.lines)))
-    return [i for i, line in enumerate(cart.lines) if chosen.matches(line)]
+    return cart.matching(chosen)
 
 
 def _percent_of(minor: int, percent: Decimal) -> int:
@@ -765,11 +777,61 @@ def _unit_list(indexes: Iterable[int], cart: _Cart, remaining: list[int]) -> lis
         whole, part = divmod(numerator, denominator)
         if whole <= 0:
             continue
-        weights = [denominator] * whole + ([part] if part else [])
-        values = _split(remaining[index], weights, range(len(weights)))
+        left = remaining[index]
+        if part == 0:  # equal units: the first ones take the odd minor units
+            each, odd = divmod(left, whole)
+            values = [each + 1] * odd + [each] * (whole - odd)
+        else:
+            weights = [denominator] * whole + [part]
+            values = _split(left, weights, range(len(weights)))
         line_id = cart.ids[index]
         units.extend((index, values[number], number, line_id) for number in range(whole))
     return units
+
+
+def _groups(
+    reward: Reward, qualifying: list[_Unit], rewardable: list[_Unit]
+) -> list[tuple[list[_Unit], list[_Unit]]]:
+    """As many buy-X-get-Y groups as the units allow, rewarding the units the reward selects.
+
+    Units that can only qualify (Q), only be rewarded (R) or both (B): ``n`` groups
+    form when ``n*X <= |Q|+|B|``, ``n*Y <= |R|+|B|`` and the units of B needed on
+    both sides fit in B. The rewards are then the ``n*Y`` units first by the
+    reward's selection, taking no more of B than the qualifiers leave; the
+    qualifiers are the remaining qualifying units, the other way round.
+    """
+    buy, get = reward.buy_quantity, reward.reward_quantity
+    reward_keys = {(u[3], u[2]) for u in rewardable}
+    qualify_keys = {(u[3], u[2]) for u in qualifying}
+    only_q = sum(1 for key in qualify_keys if key not in reward_keys)
+    only_r = sum(1 for key in reward_keys if key not in qualify_keys)
+    both = len(qualify_keys) - only_q
+    count = (only_q + both) // buy if buy else (only_r + both) // get
+    count = min(count, (only_r + both) // get)
+    while count > 0 and max(0, count * buy - only_q) + max(0, count * get - only_r) > both:
+        count -= 1
+    if count <= 0:
+        return []
+    cheapest = reward.unit_selection is UnitSelection.CHEAPEST
+    budget = both - max(0, count * buy - only_q)  # units of B the rewards may take
+    rewards: list[_Unit] = []
+    for unit in sorted(rewardable, key=lambda u: (u[1] if cheapest else -u[1], u[3], u[2])):
+        if len(rewards) == count * get:
+            break
+        if (unit[3], unit[2]) in qualify_keys:
+            if budget == 0:
+                continue
+            budget -= 1
+        rewards.append(unit)
+    taken = {(u[3], u[2]) for u in rewards}
+    qualifiers = sorted(
+        (u for u in qualifying if (u[3], u[2]) not in taken),
+        key=lambda u: ((u[3], u[2]) in reward_keys, -u[1] if cheapest else u[1], u[3], u[2]),
+    )[: count * buy]
+    return [
+        (qualifiers[n * buy : (n + 1) * buy], rewards[n * get : (n + 1) * get])
+        for n in range(count)
+    ]
 
 
 def _bundle_effect(
@@ -780,33 +842,11 @@ def _bundle_effect(
     assert qualify_filter is not None
     assert reward_filter is not None
     lines = cart.lines
-    all_units = _unit_list(range(len(lines)), cart, remaining)
-    qualifying = [u for u in all_units if qualify_filter.matches(lines[u[0]])]
-    rewardable = [u for u in all_units if reward_filter.matches(lines[u[0]])]
+    qualifying = _unit_list(cart.matching(qualify_filter), cart, remaining)
+    rewardable = _unit_list(cart.matching(reward_filter), cart, remaining)
+    groups = _groups(reward, qualifying, rewardable)
     reward_set = {(u[3], u[2]) for u in rewardable}
-    cheapest = reward.unit_selection is UnitSelection.CHEAPEST
-    # qualifiers first, the other way round from the rewards and units that cannot
-    # be rewarded before those that can, so that as many groups form as possible;
-    # then the rewards, by the reward's selection
-    rewardable.sort(key=lambda u: (u[1] if cheapest else -u[1], u[3], u[2]))
-    qualifying.sort(
-        key=lambda u: ((u[3], u[2]) in reward_set, -u[1] if cheapest else u[1], u[3], u[2])
-    )
     buy, get = reward.buy_quantity, reward.reward_quantity
-    used: set[tuple[str, int]] = set()
-    groups: list[tuple[list[_Unit], list[_Unit]]] = []
-    while True:
-        qualifiers = [u for u in qualifying if (u[3], u[2]) not in used][:buy]
-        if len(qualifiers) < buy:
-            break
-        held = {(u[3], u[2]) for u in qualifiers}
-        rewards = [u for u in rewardable if (u[3], u[2]) not in used and (u[3], u[2]) not in held]
-        rewards = rewards[:get]
-        if len(rewards) < get:
-            break
-        used |= held
-        used |= {(u[3], u[2]) for u in rewards}
-        groups.append((qualifiers, rewards))
     shares = [0] * len(lines)
     if not groups:
         have = len({(u[3], u[2]) for u in qualifying} | reward_set)
