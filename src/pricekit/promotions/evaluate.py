@@ -594,7 +594,7 @@ _IN_CART: dict[ConditionType, tuple[str, Callable[[CartLine], frozenset[str]]]] 
 def _conditions(promotion: Promotion, cart: _Cart) -> Rejection | None:
     item_filter = promotion.item_filter
     qualifying = (
-        [line for line in cart.lines if item_filter.matches(line)]
+        [cart.lines[i] for i in cart.matching(item_filter)]
         if item_filter is not None
         else list(cart.lines)
     )
@@ -965,40 +965,48 @@ def _best(
     promotions: Sequence[Promotion], cart: _Cart, exact_limit: int
 ) -> tuple[list[_Applied], dict[str, Rejection], bool]:
     """The ``best_for_customer`` policy: the feasible set that saves the most."""
-    by_priority, priority_rejected = _apply_in_order(promotions, cart)
-    pool = list(promotions)
-    exact = True
-    if len(pool) > exact_limit:
-        exact = False
-        alone = {p.id: _effect(p, cart, cart.amounts).total for p in pool}
-        keep = sorted(pool, key=lambda p: (-alone[p.id], _order(p)))[:exact_limit]
+    alone = {p.id: _effect(p, cart, cart.amounts) for p in promotions}
+    pool = [p for p in promotions if alone[p.id].total or alone[p.id].free]
+    position = {p.id: i for i, p in enumerate(promotions)}
+    best: list[_Applied] = []
+    exact = len(pool) <= exact_limit
+    if not exact:
+        # too many to try every combination: the best of the top ones, or what
+        # ``priority`` gives, whichever saves more
+        keep = sorted(pool, key=lambda p: (-alone[p.id].total, _order(p)))[:exact_limit]
         kept = {p.id for p in keep}
         pool = [p for p in pool if p.id in kept]
-    position = {p.id: i for i, p in enumerate(promotions)}
-    best: list[_Applied] = by_priority
-    best_key = _rank(by_priority, position)
+        best = _apply_in_order(promotions, cart)[0]
+    best_key = _rank(best, position)
+    # A promotion never saves more on what others left than on the whole cart, so
+    # the savings of the promotions still to try, alone, bound what a branch can add.
+    bound = [0] * (len(pool) + 1)
+    for step in range(len(pool) - 1, -1, -1):
+        bound[step] = bound[step + 1] + alone[pool[step].id].total
 
-    def search(start: int, remaining: list[int], chosen: list[_Applied]) -> None:
+    def search(start: int, remaining: list[int], chosen: list[_Applied], saved: int) -> None:
         nonlocal best, best_key
         key = _rank(chosen, position)
         if key < best_key:
             best, best_key = list(chosen), key
         for step in range(start, len(pool)):
+            if saved + bound[step] < -best_key[0]:
+                return
             promotion = pool[step]
-            effect = _effect(promotion, cart, remaining)
+            effect = alone[promotion.id] if not chosen else _effect(promotion, cart, remaining)
             if effect.total == 0 and not effect.free:
                 continue
             left = [r - s for r, s in zip(remaining, effect.shares, strict=True)]
             chosen.append(_Applied(promotion, effect))
             if promotion.stackable:
-                search(step + 1, left, chosen)
+                search(step + 1, left, chosen, saved + effect.total)
             else:  # a non-stackable promotion ends the set
                 key = _rank(chosen, position)
                 if key < best_key:
                     best, best_key = list(chosen), key
             chosen.pop()
 
-    search(0, list(cart.amounts), [])
+    search(0, list(cart.amounts), [], 0)
     chosen_ids = {a.promotion.id for a in best}
     rejected: dict[str, Rejection] = {}
     blocker = next((a.promotion for a in best if not a.promotion.stackable), None)
@@ -1006,9 +1014,9 @@ def _best(
     for promotion in promotions:
         if promotion.id in chosen_ids:
             continue
-        earlier = priority_rejected.get(promotion.id)
-        if earlier is not None and earlier.reason is not RejectionReason.BLOCKED_BY_NON_STACKABLE:
-            rejected[promotion.id] = earlier
+        effect = alone[promotion.id]
+        if effect.total == 0 and not effect.free:
+            rejected[promotion.id] = effect.shortfall or _nothing(promotion)
         elif blocker is not None or not promotion.stackable:
             rejected[promotion.id] = _reject(
                 promotion,
