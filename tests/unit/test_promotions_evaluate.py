@@ -1139,15 +1139,25 @@ def test_from_seed_json_reads_the_seed_002_example() -> None:
 
 
 def test_from_seed_json_reads_decimal_json_numbers_exactly() -> None:
-    document = json.loads('{"minCartTotal": 99.99}')
+    document = json.loads('{"minCartTotal": 99.99}', parse_float=Decimal)
     built = Promotion.from_seed_json(
         conditions=document,
-        benefit=json.loads('{"method": "fixed", "value": 7.5}'),
+        benefit=json.loads('{"method": "fixed", "value": 7.5}', parse_float=Decimal),
         **{**SEED_FIELDS, "type": "spend_threshold", "scope": "cart"},
     )
     assert built.conditions[0].amount == usd("99.99")
     assert built.rewards[0].type is RewardType.FIXED_OFF_ALL
     assert built.rewards[0].amount == usd("7.50")
+
+
+def test_from_seed_json_refuses_float_amounts_naming_the_field() -> None:
+    with pytest.raises(InvalidValueError) as info:
+        Promotion.from_seed_json(
+            conditions=json.loads('{"minCartTotal": 99.99}'),
+            benefit={"method": "fixed", "value": 1},
+            **{**SEED_FIELDS, "type": "spend_threshold", "scope": "cart"},
+        )
+    assert info.value.field == "conditions.minCartTotal"
 
 
 @pytest.mark.parametrize(

@@ -508,7 +508,9 @@ class Promotion(PricekitModel):
         JavaScript). ``benefit`` takes ``method`` (``percent``, ``fixed``, ``free``
         or ``override``), ``value``, ``maxDiscount``, ``rewardQuantity``,
         ``buyQuantity`` and ``overridePrice``. Plain numbers are amounts in the
-        promotion's ``currency``. Other fields (id, business_id, name, type,
+        promotion's ``currency``; read the JSON with ``json.loads(text,
+        parse_float=Decimal)`` so that 19.99 stays exact (a float is refused: it
+        cannot hold most amounts). Other fields (id, business_id, name, type,
         scope, currency, ...) are given as keyword arguments.
 
         Raises:
@@ -555,12 +557,7 @@ def _seed_money(value: object, currency: str, *, field: str) -> Money:
         return Money.of(
             to_decimal(value.get("amount"), field=field), value.get("currency", currency)
         )
-    return Money.of(to_decimal(_json_number(value), field=field), currency)
-
-
-def _json_number(value: object) -> object:
-    """A JSON number as written: ``json`` reads 19.99 as a float; its shortest repr is exact."""
-    return repr(value) if isinstance(value, float) else value
+    return Money.of(to_decimal(value, field=field), currency)
 
 
 def _from_seed(
@@ -612,7 +609,7 @@ def _seed_conditions(
             }
         )
     if "minQuantity" in conditions and not bundle:  # a bundle's minQuantity is its buy X
-        parsed.append({"type": "min_quantity", "quantity": _json_number(conditions["minQuantity"])})
+        parsed.append({"type": "min_quantity", "quantity": conditions["minQuantity"]})
     return parsed
 
 
@@ -634,7 +631,7 @@ def _seed_reward(benefit: Mapping[str, Any], currency: str, *, scope: str) -> di
         )
     elif method == "percent":
         reward["type"] = RewardType.PCT_OFF_ALL if whole_cart else RewardType.PCT_OFF_ITEM
-        reward["percent"] = _json_number(value)
+        reward["percent"] = value
     elif method in ("fixed", "amount"):
         reward["type"] = RewardType.FIXED_OFF_ALL if whole_cart else RewardType.FIXED_OFF_ITEM
         reward["amount"] = _seed_money(value, currency, field="benefit.value")
