@@ -731,10 +731,11 @@ class PromotionService:
         self.reconcile(business_id, now=now)
         with self._lock:
             statuses = _LIVE if preview else (_ACTIVE,)
-            promotions = self._promotions.all_for_business(business_id, statuses=statuses)
-            timed = self._promotions.all_for_business(business_id, statuses=_TIMED)
-            index = PromotionIndex(promotions, statuses=statuses)
-            self._indexes[key] = (index, _next_change(timed))
+            stored = self._promotions.all_for_business(
+                business_id, statuses=(*_TIMED, _DRAFT) if preview else _TIMED
+            )
+            index = PromotionIndex(stored, statuses=statuses)  # files only ``statuses``
+            self._indexes[key] = (index, _next_change(p for p in stored if p.status in _TIMED))
             return index
 
     def _forget(self, business_id: str) -> None:
