@@ -97,6 +97,18 @@ class PricekitModel(BaseModel):
             )
         super().__setattr__(name, value)
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; with ``update``, values cached from the old fields are dropped.
+
+        Prefer :meth:`evolve`, which validates the changes.
+        """
+        copied = super().model_copy(update=update, deep=deep)
+        if update:
+            fields = type(self).model_fields
+            for name in [key for key in copied.__dict__ if key not in fields]:
+                del copied.__dict__[name]  # a cached_property worked out from old fields
+        return copied
+
     def evolve(self, **changes: Any) -> Self:
         """Return a copy with ``changes`` applied, validated like a new model.
 

@@ -300,6 +300,22 @@ def test_best_for_customer_never_saves_less_than_priority(
     assert all(stacks[:-1])
 
 
+@settings(deadline=None, max_examples=60)
+@given(carts(), promotion_lists(max_size=6))
+def test_best_for_customer_saves_what_the_best_subset_under_priority_saves(
+    cart: list[CartLine], offers: list[Promotion]
+) -> None:
+    # Every set best_for_customer may pick is what priority applies from some
+    # subset, so the largest saving over every subset is the one to find; the
+    # search prunes branches and reuses effects, and must still land on it.
+    best = evaluate(cart, CONTEXT, offers, policy="best_for_customer")
+    every_subset = max(
+        evaluate(cart, CONTEXT, [p for n, p in enumerate(offers) if mask >> n & 1]).total_discount
+        for mask in range(1 << len(offers))
+    )
+    assert best.total_discount == every_subset
+
+
 # -- order does not matter ------------------------------------------------------------------
 
 

@@ -1302,6 +1302,21 @@ def test_cart_line_refuses_bad_input(overrides: dict[str, Any], field: str) -> N
     assert caught.value.field == field
 
 
+def test_a_copied_cart_line_works_its_amount_and_items_out_again() -> None:
+    original = line("a", "1.00", 1, categories=["tees"])
+    assert original.amount == usd("1.00")
+    assert original.item_keys == {"product:a", "category:tees"}
+    # model_copy(update=...) must not carry the values worked out from the old fields
+    copied = original.model_copy(update={"quantity": Decimal(3), "product_id": "b"})
+    assert copied.amount == usd("3.00")
+    assert copied.item_keys == {"product:b", "category:tees"}
+    tees_20 = promotion(
+        item_filter={"product_ids": ["b"]}, rewards=[{"type": "pct_off_item", "percent": "20"}]
+    )
+    # 20% of 3.00 = 0.60, on the copy's product
+    assert evaluate([copied], context(), [tees_20]).total_discount == usd("0.60")
+
+
 def test_context_refuses_naive_instants_and_unknown_zones() -> None:
     with pytest.raises(ModelValidationError) as naive:
         context(at=datetime(2026, 6, 6, 12))

@@ -375,18 +375,43 @@ class _Cart:
     amounts: list[int]
     subtotal: int
     ids: list[str] = field(default_factory=list)
+    keys: list[frozenset[str]] = field(default_factory=list)
     matched: dict[int, tuple[ItemFilter, list[int]]] = field(default_factory=dict)
+    values: dict[tuple[int, int], list[int]] = field(default_factory=dict)
 
     def matching(self, item_filter: ItemFilter) -> list[int]:
         """The indexes of the lines ``item_filter`` matches, worked out once per evaluation."""
         found = self.matched.get(id(item_filter))
         if found is None or found[0] is not item_filter:
-            found = (
-                item_filter,
-                [i for i, line in enumerate(self.lines) if item_filter.matches(line)],
-            )
-            self.matched[id(item_filter)] = found
+            if item_filter.all_items:
+                indexes = list(range(len(self.lines)))
+            else:
+                wanted = item_filter.item_keys
+                indexes = [i for i, keys in enumerate(self.keys) if not wanted.isdisjoint(keys)]
+            found = self.matched[id(item_filter)] = (item_filter, indexes)
         return found[1]
+
+    def unit_values(self, index: int, left: int) -> list[int]:
+        """What each whole unit of line ``index`` is worth when ``left`` is left of the line.
+
+        A weighed line (2.5 kg) has 2 whole units, each worth 1/2.5 of the line; the
+        half unit joins no bundle. Equal units give the odd minor units to the first.
+        """
+        key = (index, left)
+        values = self.values.get(key)
+        if values is None:
+            numerator, denominator = self.lines[index].quantity.as_integer_ratio()
+            whole, part = divmod(numerator, denominator)
+            if whole <= 0:
+                values = []
+            elif part == 0:
+                each, odd = divmod(left, whole)
+                values = [each + 1] * odd + [each] * (whole - odd)
+            else:
+                weights = [denominator] * whole + [part]
+                values = _split(left, weights, range(len(weights)))[:whole]
+            self.values[key] = values
+        return values
 
     def describe(self, minor: int) -> str:
         return Money(minor, self.currency).format_amount()
@@ -422,6 +447,7 @@ def _prepare(cart: Sequence[CartLine]) -> _Cart:
         amounts=amounts,
         subtotal=sum(amounts),
         ids=[line.line_id for line in lines],
+        keys=[line.item_keys for line in lines],
     )
 
 
@@ -670,10 +696,10 @@ class _Effect:
     shares: list[int]
     free: list[FreeItem]
     shortfall: Rejection | None = None
+    total: int = field(init=False)
 
-    @property
-    def total(self) -> int:
-        return sum(self.shares)
+    def __post_init__(self) -> None:
+        self.total = sum(self.shares)
 
 
 def _targets(reward: Reward, promotion: Promotion, cart: _Cart, *, whole_cart: bool) -> list[int]:
@@ -733,18 +759,7 @@ def _reward_effect(
             shares[index] = share
     else:  # free_item outside a bundle
         wanted = reward.reward_quantity
-        units = _unit_list(
-            [
-                i
-                for i, line in enumerate(cart.lines)
-                if (
-                    reward.free_variant_id is not None and line.variant_id == reward.free_variant_id
-                )
-                or (reward.free_variant_id is None and line.product_id == reward.free_product_id)
-            ],
-            cart,
-            remaining,
-        )
+        units = _unit_list(_free_lines(reward, cart), cart, remaining)
         units.sort(key=lambda unit: (unit[1], unit[3], unit[2]))
         for index, value, _, _ in units[:wanted]:
             shares[index] += value
@@ -761,31 +776,27 @@ def _reward_effect(
     return _Effect(shares=_cap(shares, reward.max_discount, cart), free=free)
 
 
+def _free_lines(reward: Reward, cart: _Cart) -> list[int]:
+    """The lines holding the product (or variant) a ``free_item`` reward gives."""
+    if reward.free_variant_id is not None:
+        return [i for i, line in enumerate(cart.lines) if line.variant_id == reward.free_variant_id]
+    return [i for i, line in enumerate(cart.lines) if line.product_id == reward.free_product_id]
+
+
 _Unit = tuple[int, int, int, str]
 """A whole unit of a line: ``(line index, value left, unit number, line id)``."""
 
 
 def _unit_list(indexes: Iterable[int], cart: _Cart, remaining: list[int]) -> list[_Unit]:
-    """The whole units of the lines, each worth its share of what is left of its line.
-
-    A weighed line (2.5 kg) has 2 whole units, each worth 1/2.5 of the line; the
-    half unit joins no bundle.
-    """
+    """The whole units of the lines, each worth its share of what is left of its line."""
     units: list[_Unit] = []
+    values_of = cart.unit_values
+    ids = cart.ids
     for index in indexes:
-        numerator, denominator = cart.lines[index].quantity.as_integer_ratio()
-        whole, part = divmod(numerator, denominator)
-        if whole <= 0:
-            continue
-        left = remaining[index]
-        if part == 0:  # equal units: the first ones take the odd minor units
-            each, odd = divmod(left, whole)
-            values = [each + 1] * odd + [each] * (whole - odd)
-        else:
-            weights = [denominator] * whole + [part]
-            values = _split(left, weights, range(len(weights)))
-        line_id = cart.ids[index]
-        units.extend((index, values[number], number, line_id) for number in range(whole))
+        values = values_of(index, remaining[index])
+        if values:
+            line_id = ids[index]
+            units.extend([(index, value, number, line_id) for number, value in enumerate(values)])
     return units
 
 
@@ -843,7 +854,11 @@ def _bundle_effect(
     assert reward_filter is not None
     lines = cart.lines
     qualifying = _unit_list(cart.matching(qualify_filter), cart, remaining)
-    rewardable = _unit_list(cart.matching(reward_filter), cart, remaining)
+    rewardable = (
+        qualifying
+        if reward_filter is qualify_filter
+        else _unit_list(cart.matching(reward_filter), cart, remaining)
+    )
     groups = _groups(reward, qualifying, rewardable)
     reward_set = {(u[3], u[2]) for u in rewardable}
     buy, get = reward.buy_quantity, reward.reward_quantity
@@ -890,6 +905,8 @@ def _bundle_effect(
 
 def _effect(promotion: Promotion, cart: _Cart, remaining: list[int]) -> _Effect:
     """Every reward of ``promotion``, one after another, on what is left of each line."""
+    if len(promotion.rewards) == 1:  # a reward never takes more than is left of a line
+        return _reward_effect(promotion, promotion.rewards[0], cart, remaining)
     left = list(remaining)
     total = [0] * len(left)
     free: list[FreeItem] = []
@@ -961,11 +978,53 @@ def _saving(applied: Sequence[_Applied]) -> int:
     return sum(a.effect.total for a in applied)
 
 
+def _reach(promotion: Promotion, cart: _Cart) -> tuple[int, ...]:
+    """The lines ``promotion``'s rewards read and discount; its effect depends on nothing else."""
+    lines: set[int] = set()
+    for reward in promotion.rewards:
+        if promotion.scope is PromotionScope.BUNDLE:
+            for chosen in (promotion.item_filter, reward.applies_to):
+                if chosen is not None:
+                    lines.update(cart.matching(chosen))
+        elif reward.type is RewardType.FREE_ITEM:
+            lines.update(_free_lines(reward, cart))
+        else:
+            whole_cart = reward.type in (RewardType.PCT_OFF_ALL, RewardType.FIXED_OFF_ALL)
+            lines.update(_targets(reward, promotion, cart, whole_cart=whole_cart))
+    return tuple(sorted(lines))
+
+
+class _Effects:
+    """Effects worked out once per evaluation, keyed by what is left of the lines they reach.
+
+    Two branches of the search that left a promotion's lines alike get the same
+    effect without working it out again.
+    """
+
+    __slots__ = ("_cart", "_known", "_reach")
+
+    def __init__(self, cart: _Cart) -> None:
+        self._cart = cart
+        self._reach: dict[str, tuple[int, ...]] = {}
+        self._known: dict[tuple[str, tuple[int, ...]], _Effect] = {}
+
+    def of(self, promotion: Promotion, remaining: list[int]) -> _Effect:
+        reach = self._reach.get(promotion.id)
+        if reach is None:
+            reach = self._reach[promotion.id] = _reach(promotion, self._cart)
+        key = (promotion.id, tuple([remaining[i] for i in reach]))
+        effect = self._known.get(key)
+        if effect is None:
+            effect = self._known[key] = _effect(promotion, self._cart, remaining)
+        return effect
+
+
 def _best(
     promotions: Sequence[Promotion], cart: _Cart, exact_limit: int
 ) -> tuple[list[_Applied], dict[str, Rejection], bool]:
     """The ``best_for_customer`` policy: the feasible set that saves the most."""
-    alone = {p.id: _effect(p, cart, cart.amounts) for p in promotions}
+    effects = _Effects(cart)
+    alone = {p.id: effects.of(p, cart.amounts) for p in promotions}
     pool = [p for p in promotions if alone[p.id].total or alone[p.id].free]
     position = {p.id: i for i, p in enumerate(promotions)}
     best: list[_Applied] = []
@@ -977,12 +1036,12 @@ def _best(
         kept = {p.id for p in keep}
         pool = [p for p in pool if p.id in kept]
         best = _apply_in_order(promotions, cart)[0]
+    for promotion in pool:  # start from the best single promotion, to prune early
+        single = [_Applied(promotion, alone[promotion.id])]
+        if _rank(single, position) < _rank(best, position):
+            best = single
     best_key = _rank(best, position)
-    # A promotion never saves more on what others left than on the whole cart, so
-    # the savings of the promotions still to try, alone, bound what a branch can add.
-    bound = [0] * (len(pool) + 1)
-    for step in range(len(pool) - 1, -1, -1):
-        bound[step] = bound[step + 1] + alone[pool[step].id].total
+    bound = _headroom(pool, alone)
 
     def search(start: int, remaining: list[int], chosen: list[_Applied], saved: int) -> None:
         nonlocal best, best_key
@@ -993,7 +1052,12 @@ def _best(
             if saved + bound[step] < -best_key[0]:
                 return
             promotion = pool[step]
-            effect = alone[promotion.id] if not chosen else _effect(promotion, cart, remaining)
+            ceiling = alone[promotion.id].total  # what it can add, at most
+            if promotion.stackable:
+                ceiling += bound[step + 1]
+            if saved + ceiling < -best_key[0]:
+                continue
+            effect = effects.of(promotion, remaining)
             if effect.total == 0 and not effect.free:
                 continue
             left = [r - s for r, s in zip(remaining, effect.shares, strict=True)]
@@ -1007,6 +1071,35 @@ def _best(
             chosen.pop()
 
     search(0, list(cart.amounts), [], 0)
+    return best, _not_chosen(promotions, best, alone, cart), exact
+
+
+def _headroom(pool: Sequence[Promotion], alone: Mapping[str, _Effect]) -> list[int]:
+    """What the promotions from each position of ``pool`` on can still add to a set, at most.
+
+    A promotion never saves more on what others left than on the whole cart, and
+    a set holds at most one non-stackable promotion (its last), so it is the
+    stackable ones' savings alone plus the largest non-stackable one's.
+    """
+    bound = [0] * (len(pool) + 1)
+    stacking = largest = 0
+    for step in range(len(pool) - 1, -1, -1):
+        promotion = pool[step]
+        if promotion.stackable:
+            stacking += alone[promotion.id].total
+        else:
+            largest = max(largest, alone[promotion.id].total)
+        bound[step] = stacking + largest
+    return bound
+
+
+def _not_chosen(
+    promotions: Sequence[Promotion],
+    best: Sequence[_Applied],
+    alone: Mapping[str, _Effect],
+    cart: _Cart,
+) -> dict[str, Rejection]:
+    """Why each promotion ``best_for_customer`` left out was left out."""
     chosen_ids = {a.promotion.id for a in best}
     rejected: dict[str, Rejection] = {}
     blocker = next((a.promotion for a in best if not a.promotion.stackable), None)
@@ -1035,7 +1128,7 @@ def _best(
                 RejectionReason.NOT_SELECTED,
                 f"a combination without it saves more ({cart.describe(total)})",
             )
-    return best, rejected, exact
+    return rejected
 
 
 def _rank(
@@ -1147,6 +1240,7 @@ def _result(
     inputs: _Inputs,
 ) -> EvaluationResult:
     currency = cart.currency
+    money = Money._make  # amounts known to be whole minor units
     per_line: list[list[LineDiscount]] = [[] for _ in cart.lines]
     line_totals = [0] * len(cart.lines)
     records: list[AppliedPromotion] = []
@@ -1156,7 +1250,7 @@ def _result(
         touched: list[str] = []
         for index, share in enumerate(entry.effect.shares):
             if share:
-                per_line[index].append(LineDiscount(promotion.id, Money(share, currency)))
+                per_line[index].append(LineDiscount(promotion.id, money(share, currency)))
                 line_totals[index] += share
                 touched.append(cart.lines[index].line_id)
         free_items.extend(entry.effect.free)
@@ -1168,7 +1262,7 @@ def _result(
                 scope=promotion.scope.value,
                 priority=promotion.priority,
                 stackable=promotion.stackable,
-                discount=Money(entry.effect.total, currency),
+                discount=money(entry.effect.total, currency),
                 line_ids=tuple(touched),
                 free_items=tuple(entry.effect.free),
             )
@@ -1177,16 +1271,16 @@ def _result(
     return EvaluationResult(
         policy=policy,
         currency=currency.code,
-        subtotal=Money(cart.subtotal, currency),
-        total_discount=Money(discount, currency),
-        total=Money(cart.subtotal - discount, currency),
+        subtotal=money(cart.subtotal, currency),
+        total_discount=money(discount, currency),
+        total=money(cart.subtotal - discount, currency),
         applied=tuple(records),
         lines=tuple(
             LineResult(
                 line_id=line.line_id,
-                subtotal=Money(amount, currency),
-                discount=Money(off, currency),
-                total=Money(amount - off, currency),
+                subtotal=money(amount, currency),
+                discount=money(off, currency),
+                total=money(amount - off, currency),
                 discounts=tuple(discounts),
             )
             for line, amount, off, discounts in zip(

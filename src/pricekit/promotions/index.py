@@ -31,15 +31,6 @@ def _keys(promotion: Promotion) -> frozenset[str] | None:
     return frozenset(f"{kind}:{item}" for item in ids)
 
 
-def _line_keys(line: CartLine) -> list[str]:
-    keys = [f"product:{line.product_id}"]
-    if line.variant_id is not None:
-        keys.append(f"variant:{line.variant_id}")
-    keys.extend(f"category:{c}" for c in line.category_ids)
-    keys.extend(f"collection:{c}" for c in line.collection_ids)
-    return keys
-
-
 class PromotionIndex:
     """Promotions filed by the items they need.
 
@@ -98,7 +89,7 @@ class PromotionIndex:
         found: dict[str, None] = dict.fromkeys(self._general)
         by_key = self._by_key
         for line in cart:
-            for key in _line_keys(line):
+            for key in line.item_keys:
                 filed = by_key.get(key)
                 if filed:
                     found.update(dict.fromkeys(filed))

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, PlainSerializer, field_validator, model_validator
@@ -134,6 +135,10 @@ def _exact(value: object) -> Decimal:
 ExactDecimal = Annotated[Decimal, BeforeValidator(_exact)]
 
 
+def _item_keys(**ids: Iterable[str]) -> frozenset[str]:
+    return frozenset(f"{kind}:{item}" for kind, items in ids.items() for item in items)
+
+
 class ItemFilter(PricekitModel):
     """Which cart lines an item rule matches: OR across every list given.
 
@@ -168,15 +173,19 @@ class ItemFilter(PricekitModel):
             )
         return self
 
+    @cached_property
+    def item_keys(self) -> frozenset[str]:
+        """The items named, as ``kind:id`` keys (``product:tee``, ``category:tops``, ...)."""
+        return _item_keys(
+            product=self.product_ids,
+            variant=self.variant_ids,
+            category=self.category_ids,
+            collection=self.collection_ids,
+        )
+
     def matches(self, line: CartLine) -> bool:
         """Whether ``line`` is one of the items this filter names."""
-        return (
-            self.all_items
-            or line.variant_id in self.variant_ids
-            or line.product_id in self.product_ids
-            or not self.category_ids.isdisjoint(line.category_ids)
-            or not self.collection_ids.isdisjoint(line.collection_ids)
-        )
+        return self.all_items or not self.item_keys.isdisjoint(line.item_keys)
 
     def describe(self) -> str:
         """A short description for explanations, e.g. ``category 'tees'``."""
@@ -485,7 +494,7 @@ class Promotion(PricekitModel):
             if sum(1 for _, ids in keys if ids) == 1:
                 candidates.extend((kind, ids) for kind, ids in keys if ids)
             else:
-                candidates.append(("any", frozenset(f"{k}:{i}" for k, ids in keys for i in ids)))
+                candidates.append(("any", item_filter.item_keys))
         if not candidates:
             return None
         return min(candidates, key=lambda pair: len(pair[1]))
@@ -685,10 +694,20 @@ class CartLine(PricekitModel):
             raise InvalidValueError(field="", value=str(value), reason="must not be negative")
         return value
 
-    @property
+    @cached_property
     def amount(self) -> Money:
         """``unit_price`` x ``quantity``, rounded half-up to the minor unit."""
         return self.unit_price.multiply(self.quantity)
+
+    @cached_property
+    def item_keys(self) -> frozenset[str]:
+        """What the line is, as ``kind:id`` keys: its product, variant, categories, collections."""
+        return _item_keys(
+            product=(self.product_id,),
+            variant=() if self.variant_id is None else (self.variant_id,),
+            category=self.category_ids,
+            collection=self.collection_ids,
+        )
 
 
 class EvaluationContext(PricekitModel):
