@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,7 +18,6 @@ from pricekit.errors import (
 from pricekit.memory import InMemoryPromotionRepository
 from pricekit.money import Money
 from pricekit.pricing.models import Channel
-from pricekit.pricing.repository import Page
 from pricekit.promotions.models import (
     Promotion,
     PromotionApplication,
@@ -502,42 +500,6 @@ def test_reconcile_refuses_a_naive_now(world: World) -> None:
     with pytest.raises(InvalidValueError) as caught:
         world.service.reconcile(BIZ, now=datetime(2026, 3, 1))
     assert caught.value.field == "now"
-
-
-class _NoBusinessList:
-    """A promotion repository that implements the port and nothing more."""
-
-    def __init__(self, inner: InMemoryPromotionRepository) -> None:
-        self._inner = inner
-
-    def add(self, promotion: Promotion) -> None:
-        self._inner.add(promotion)
-
-    def replace(self, promotion: Promotion) -> None:
-        self._inner.replace(promotion)
-
-    def get(self, promotion_id: str) -> Promotion | None:
-        return self._inner.get(promotion_id)
-
-    def delete(self, promotion_id: str) -> None:
-        self._inner.delete(promotion_id)
-
-    def find(self, business_id: str, **filters: Any) -> Page[Promotion]:
-        return self._inner.find(business_id, **filters)
-
-    def all_for_business(
-        self, business_id: str, *, statuses: Collection[PromotionStatus] | None = None
-    ) -> list[Promotion]:
-        return self._inner.all_for_business(business_id, statuses=statuses)
-
-
-def test_reconcile_every_business_needs_a_repository_that_lists_them() -> None:
-    repo = InMemoryPromotionRepository()
-    service = PromotionService(promotions=_NoBusinessList(repo), usage=repo)
-    assert service.reconcile(BIZ) == []
-    with pytest.raises(InvalidValueError) as caught:
-        service.reconcile()
-    assert caught.value.field == "business_id"
 
 
 def test_live_promotions(world: World) -> None:

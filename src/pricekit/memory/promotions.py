@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime, timedelta
 
 from pricekit.errors import ConflictError, NotFoundError
@@ -63,8 +63,6 @@ class InMemoryPromotionRepository:
       service then expires it instead.
     - :meth:`record` refuses an application id that is already stored
       (:class:`~pricekit.errors.ConflictError`).
-    - :meth:`business_ids` lists every business with a promotion, so
-      ``PromotionService.reconcile()`` can go over all of them.
     """
 
     __slots__ = (
@@ -204,10 +202,15 @@ class InMemoryPromotionRepository:
                 if wanted is None or promotion.status in wanted
             ]
 
-    def business_ids(self) -> list[str]:
-        """Every business with at least one stored promotion, sorted."""
+    def due(self, now: datetime, *, business_id: str | None = None) -> list[Promotion]:
+        """The promotions whose status time has moved by ``now``, ordered by id."""
         with self._lock:
-            return sorted(bid for bid, ids in self._by_business.items() if ids)
+            if business_id is None:
+                promotions: Iterable[Promotion] = self._promotions.values()
+            else:
+                promotions = (self._promotions[i] for i in self._by_business.get(business_id, ()))
+            moved = [p for p in promotions if p.due_status(now) is not None]
+        return sorted(moved, key=lambda promotion: promotion.id)
 
     # -- usage --------------------------------------------------------------------------
 
@@ -261,6 +264,10 @@ class InMemoryPromotionRepository:
             # Only the counter changes: no need to validate the whole promotion again.
             self._promotions[promotion_id] = promotion.model_copy(update={"current_uses": uses})
             return RecordOutcome(RecordStatus.RECORDED, application, uses)
+
+    def application_for_sale(self, promotion_id: str, sale_id: str) -> PromotionApplication | None:
+        """The application recorded for this promotion and sale, or ``None``."""
+        return self._by_sale.get((promotion_id, sale_id))
 
     def customer_uses(self, customer_id: str, promotion_ids: Collection[str]) -> dict[str, int]:
         """How many applications each promotion has for the customer (missing: none)."""

@@ -1,12 +1,16 @@
 """Promotions: condition-based discount rules, cart evaluation, usage and lifecycle.
 
 - :mod:`~pricekit.promotions.models`: promotions, conditions, rewards, carts, contexts.
-- :mod:`~pricekit.promotions.evaluate`: the pure engine and its selection policies.
+- :mod:`~pricekit.promotions.cart`: pricing a cart's items into lines first.
+- :mod:`~pricekit.promotions.evaluate`: the pure engine and its selection policies
+  (``pricekit.promotions.evaluate`` is the function; import the module's other
+  names with ``from pricekit.promotions.evaluate import ...``).
 - :mod:`~pricekit.promotions.index`: the index of promotions by the items they need.
 - :mod:`~pricekit.promotions.repository`: the repository ports.
 - :mod:`~pricekit.promotions.service`: the lifecycle, usage and evaluation over them.
 """
 
+from pricekit.promotions.cart import CartItem, PricedCart, PriceResolver, price_cart
 from pricekit.promotions.evaluate import (
     DOCUMENT_VERSION,
     AppliedPromotion,
@@ -48,6 +52,7 @@ from pricekit.promotions.service import DeletionResult, PromotionService
 __all__ = [
     "DOCUMENT_VERSION",
     "AppliedPromotion",
+    "CartItem",
     "CartLine",
     "Condition",
     "ConditionType",
@@ -59,6 +64,8 @@ __all__ = [
     "LineDiscount",
     "LineResult",
     "Policy",
+    "PriceResolver",
+    "PricedCart",
     "Promotion",
     "PromotionApplication",
     "PromotionIndex",
@@ -78,4 +85,5 @@ __all__ = [
     "UsageSummary",
     "evaluate",
     "evaluate_document",
+    "price_cart",
 ]

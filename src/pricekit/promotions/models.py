@@ -22,6 +22,7 @@ promotion's currency; percentages are exact decimals in (0, 100].
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
@@ -337,6 +338,11 @@ _ITEM_CONDITIONS = {
 }
 
 
+_MOVED_BY_TIME = frozenset(
+    {PromotionStatus.SCHEDULED, PromotionStatus.ACTIVE, PromotionStatus.PAUSED}
+)
+
+
 class Promotion(PricekitModel):
     """A condition-based, time-bound discount rule.
 
@@ -469,6 +475,24 @@ class Promotion(PricekitModel):
     def is_everywhere(self) -> bool:
         """Whether it runs at every location."""
         return not self.location_ids
+
+    def due_status(self, now: datetime) -> PromotionStatus | None:
+        """The status time has moved this promotion to by ``now``, or ``None`` if it stays.
+
+        ``scheduled`` becomes ``active`` once ``valid_from <= now`` (or ``expired``
+        if ``valid_to <= now`` too); ``active`` and ``paused`` become ``expired``
+        once ``valid_to <= now``; other statuses never move by themselves.
+        """
+        status = self.status
+        if status not in _MOVED_BY_TIME:
+            return None
+        if self.valid_to is not None and self.valid_to <= now:
+            return PromotionStatus.EXPIRED
+        if status is PromotionStatus.SCHEDULED and (
+            self.valid_from is None or self.valid_from <= now
+        ):
+            return PromotionStatus.ACTIVE
+        return None
 
     def item_keys(self) -> tuple[str, frozenset[str]] | None:
         """One list of items of which the cart must hold at least one, if there is one.

@@ -113,6 +113,17 @@ class PromotionRepository(Protocol):
         """Every promotion of the business (in these statuses), ordered by id."""
         ...
 
+    def due(self, now: datetime, *, business_id: str | None = None) -> list[Promotion]:
+        """The promotions whose status time has moved by ``now``, ordered by id.
+
+        Those ``scheduled``, ``active`` or ``paused`` with ``valid_to <= now``, and
+        those ``scheduled`` with no ``valid_from`` or ``valid_from <= now``; of one
+        business, or of every business when ``business_id`` is ``None``. The
+        service's status reconcile runs on it, so it must not scan more than it
+        needs to (a database answers it from an index on status and validity).
+        """
+        ...
+
 
 class RecordStatus(StrEnum):
     """What recording an application did."""
@@ -172,6 +183,10 @@ class PromotionUsageRepository(Protocol):
         Raises:
             NotFoundError: The promotion is not stored.
         """
+        ...
+
+    def application_for_sale(self, promotion_id: str, sale_id: str) -> PromotionApplication | None:
+        """The application recorded for this promotion and sale, or ``None``."""
         ...
 
     def customer_uses(self, customer_id: str, promotion_ids: Collection[str]) -> dict[str, int]:

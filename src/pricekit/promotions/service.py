@@ -29,7 +29,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, TypeVar
 
 from pricekit._model import fields_of
 from pricekit.errors import (
@@ -42,7 +42,7 @@ from pricekit.errors import (
 )
 from pricekit.money import Money, get_currency
 from pricekit.pricing.models import Channel
-from pricekit.pricing.repository import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, Page
+from pricekit.pricing.repository import DEFAULT_PAGE_LIMIT, Page
 from pricekit.promotions.evaluate import EvaluationResult, Policy, evaluate
 from pricekit.promotions.index import PromotionIndex
 from pricekit.promotions.models import (
@@ -129,13 +129,6 @@ class DeletionResult:
     hard: bool
 
 
-@runtime_checkable
-class _ListsBusinesses(Protocol):
-    """A promotion repository that can list its businesses (the in-memory one can)."""
-
-    def business_ids(self) -> list[str]: ...  # pragma: no cover - a protocol
-
-
 def _enum(kind: type[_E], value: object, *, field: str) -> _E:
     if isinstance(value, kind):
         return value
@@ -153,18 +146,6 @@ def _enum(kind: type[_E], value: object, *, field: str) -> _E:
 
 def _aware_or_none(value: datetime | None, *, field: str) -> datetime | None:
     return None if value is None else require_aware(value, field=field)
-
-
-def _due_status(promotion: Promotion, now: datetime) -> PromotionStatus | None:
-    """The status time has moved ``promotion`` to by ``now``, or ``None`` if it stays."""
-    status = promotion.status
-    if status not in _TIMED:
-        return None
-    if promotion.valid_to is not None and promotion.valid_to <= now:
-        return _EXPIRED
-    if status is _SCHEDULED and (promotion.valid_from is None or promotion.valid_from <= now):
-        return _ACTIVE
-    return None
 
 
 def _cannot_go_live(
@@ -408,7 +389,7 @@ class PromotionService:
                     value=None,
                     reason="a scheduled promotion needs a valid_from (when it starts)",
                 )
-            due = _due_status(updated, now)
+            due = updated.due_status(now)
             if due is not None:
                 updated = updated.model_copy(update={"status": due})
             self._promotions.replace(updated)
@@ -473,41 +454,26 @@ class PromotionService:
 
         ``scheduled`` becomes ``active`` once ``valid_from <= now`` (or ``expired``
         if ``valid_to <= now`` too); ``active`` and ``paused`` become ``expired``
-        once ``valid_to <= now``. Only scheduled, active and paused promotions are
-        looked at, and the lock is taken only when one is due.
+        once ``valid_to <= now``. The repository's ``due()`` says which promotions
+        moved, and the lock is taken only for those.
 
         Args:
-            business_id: The business; ``None`` for every business (the repository
-                must then list them with a ``business_ids()`` method, as
-                :class:`~pricekit.memory.InMemoryPromotionRepository` does).
+            business_id: The business; ``None`` for every business (the scheduled
+                job of a host or of the sync runner).
             now: The instant to reconcile at; the clock's by default.
 
         Returns:
-            The promotions that changed, as they are now.
+            The promotions that changed, as they are now, ordered by id.
 
         Raises:
-            InvalidValueError: ``now`` is naive, or ``business_id`` is ``None`` and the
-                repository cannot list its businesses.
+            InvalidValueError: ``now`` is naive.
         """
         at = self._clock.now() if now is None else require_aware(now, field="now")
-        if business_id is not None:
-            business_ids: list[str] = [business_id]
-        elif isinstance(self._promotions, _ListsBusinesses):
-            business_ids = self._promotions.business_ids()
-        else:
-            raise InvalidValueError(
-                field="business_id",
-                value=None,
-                reason="this promotion repository cannot list its businesses "
-                "(it has no business_ids()); reconcile one business at a time",
-            )
         changed: list[Promotion] = []
-        for bid in business_ids:
-            for promotion in self._promotions.all_for_business(bid, statuses=_TIMED):
-                if _due_status(promotion, at) is not None:
-                    moved = self._apply_due(promotion.id, at)
-                    if moved is not None:
-                        changed.append(moved)
+        for promotion in self._promotions.due(at, business_id=business_id):
+            moved = self._apply_due(promotion.id, at)
+            if moved is not None:
+                changed.append(moved)
         return changed
 
     def delete_promotion(self, promotion_id: str) -> DeletionResult:
@@ -596,7 +562,7 @@ class PromotionService:
             applied_at=at,
         )
         if promotion.status is not _ACTIVE:
-            earlier = self._recorded(promotion_id, sale_id)
+            earlier = self._usage.application_for_sale(promotion_id, sale_id)
             if earlier is not None:
                 return earlier
             raise ConflictError(
@@ -769,7 +735,7 @@ class PromotionService:
 
     def _reconciled(self, promotion: Promotion, now: datetime) -> Promotion:
         """``promotion`` with the time-based transitions due by ``now`` applied (and stored)."""
-        if _due_status(promotion, now) is None:
+        if promotion.due_status(now) is None:
             return promotion
         moved = self._apply_due(promotion.id, now)
         if moved is not None:
@@ -782,7 +748,7 @@ class PromotionService:
             promotion = self._promotions.get(promotion_id)  # again, under the lock
             if promotion is None:
                 return None
-            due = _due_status(promotion, now)
+            due = promotion.due_status(now)
             if due is None:
                 return None
             updated = promotion.model_copy(update={"status": due, "updated_at": now})
@@ -792,14 +758,3 @@ class PromotionService:
 
     def _has_applications(self, promotion_id: str) -> bool:
         return self._usage.applications(promotion_id, limit=1).total > 0
-
-    def _recorded(self, promotion_id: str, sale_id: str) -> PromotionApplication | None:
-        """The application recorded for this sale, if any (a scan: only on refusals)."""
-        offset: int | None = 0
-        while offset is not None:
-            page = self._usage.applications(promotion_id, offset=offset, limit=MAX_PAGE_LIMIT)
-            for application in page.items:
-                if application.sale_id == sale_id:
-                    return application
-            offset = page.next_offset
-        return None
