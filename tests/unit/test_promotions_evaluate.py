@@ -1359,6 +1359,20 @@ def test_evaluate_refuses_bad_options(options: dict[str, Any], field: str) -> No
     assert caught.value.field == field
 
 
+def test_a_promotion_given_twice_counts_once_but_two_versions_are_refused() -> None:
+    once = evaluate([line("a", "10.00")], context(), [promotion()])
+    twice = evaluate([line("a", "10.00")], context(), [promotion(), promotion()])
+    # 10% of 10.00, once
+    assert twice.total_discount == once.total_discount == usd("1.00")
+    assert len(twice.applied) == 1
+    with pytest.raises(InvalidValueError) as versions:
+        evaluate([line("a", "10.00")], context(), [promotion(), promotion(priority=3)])
+    assert (versions.value.field, versions.value.value) == ("promotions[1].id", "p")
+    with pytest.raises(InvalidValueError) as other:
+        evaluate([line("a", "10.00")], context(), [promotion(), {"id": "q"}])  # type: ignore[list-item]
+    assert other.value.field == "promotions[1]"
+
+
 def test_an_empty_set_of_promotions_changes_nothing() -> None:
     result = evaluate([line("a", "10.00", 2)], context(), [])
     assert result.total == result.subtotal == usd("20.00")

@@ -1183,10 +1183,7 @@ def evaluate(
             field="exact_limit", value=exact_limit, reason="must be a whole number from 1 to 20"
         )
     prepared = _prepare(cart)
-    ordered = sorted(
-        {p.id: p for p in promotions}.values(),
-        key=_order,
-    )
+    ordered = sorted(_distinct(promotions).values(), key=_order)
     rejected: dict[str, Rejection] = {}
     eligible: list[Promotion] = []
     for promotion in ordered:
@@ -1217,6 +1214,24 @@ def evaluate(
             exact_limit=exact_limit,
         ),
     )
+
+
+def _distinct(promotions: Iterable[Promotion]) -> dict[str, Promotion]:
+    """The promotions by id; a copy given twice counts once, two versions of one id are refused."""
+    by_id: dict[str, Promotion] = {}
+    for index, promotion in enumerate(promotions):
+        if not isinstance(promotion, Promotion):
+            raise InvalidValueError(
+                field=f"promotions[{index}]", value=promotion, reason="expected a Promotion"
+            )
+        earlier = by_id.setdefault(promotion.id, promotion)
+        if earlier is not promotion and earlier != promotion:
+            raise InvalidValueError(
+                field=f"promotions[{index}].id",
+                value=promotion.id,
+                reason="is given twice with different contents",
+            )
+    return by_id
 
 
 def _policy(policy: Policy | str) -> Policy:
