@@ -18,9 +18,13 @@ then runs every contract test against your implementation::
 
 Suites: :class:`CatalogRepositoryContract` (fixture ``catalog_repository_factory``),
 :class:`MarkdownPlanRepositoryContract` (``markdown_plan_repository``),
-:class:`MarkdownWaveRepositoryContract` (``markdown_wave_repository``) and
-:class:`MarkdownHistoryRepositoryContract` (``markdown_history_repository``); the
-markdown fixtures return a fresh, empty repository.
+:class:`MarkdownWaveRepositoryContract` (``markdown_wave_repository``),
+:class:`MarkdownHistoryRepositoryContract` (``markdown_history_repository``),
+:class:`PromotionRepositoryContract` (``promotion_repository``) and
+:class:`PromotionUsageRepositoryContract` (``promotion_usage_repository``); the
+markdown and promotion fixtures return a fresh, empty repository. The
+``promotion_usage_repository`` one implements both promotion ports (recording
+needs a stored promotion) and must be safe to share between threads.
 
 pricekit runs the same suites against its in-memory adapters and, with their
 extras, against SQLAlchemy (SQLite and PostgreSQL) and Redis, so an adapter
@@ -56,6 +60,10 @@ from pricekit.testing._markdown_contracts import (  # noqa: E402
     MarkdownPlanRepositoryContract,
     MarkdownWaveRepositoryContract,
 )
+from pricekit.testing._promotion_contracts import (  # noqa: E402
+    PromotionRepositoryContract,
+    PromotionUsageRepositoryContract,
+)
 from pricekit.testing.strategies import catalogs  # noqa: E402
 
 __all__ = [
@@ -64,6 +72,8 @@ __all__ = [
     "MarkdownHistoryRepositoryContract",
     "MarkdownPlanRepositoryContract",
     "MarkdownWaveRepositoryContract",
+    "PromotionRepositoryContract",
+    "PromotionUsageRepositoryContract",
     "sample_catalog",
 ]
 
