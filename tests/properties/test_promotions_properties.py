@@ -7,10 +7,8 @@ meet random valid promotions of every type, scope and reward.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -34,12 +32,8 @@ from pricekit.promotions.models import (
     Reward,
     RewardType,
 )
-from pricekit.testing.strategies import decimal_quantities
+from pricekit.testing.strategies import carts, promotion_lists
 
-PRODUCTS = ("p1", "p2", "p3", "p4")
-VARIANTS = ("v1", "v2", "v3")
-CATEGORIES = ("c1", "c2", "c3")
-COLLECTIONS = ("k1", "k2")
 # Saturday 08:00 in New York, at location s1, on the POS, for a gold customer.
 CONTEXT = EvaluationContext(
     business_id="biz",
@@ -55,157 +49,6 @@ _SETTINGS = settings(deadline=None, max_examples=100)
 
 def _usd(minor: int) -> Money:
     return Money(minor, "USD")
-
-
-# -- strategies -----------------------------------------------------------------------------
-
-quantities = st.one_of(
-    st.integers(min_value=1, max_value=6).map(Decimal), decimal_quantities(max_value=10)
-)
-
-
-@st.composite
-def cart_lines(draw: st.DrawFn, line_id: str) -> CartLine:
-    return CartLine(
-        line_id=line_id,
-        product_id=draw(st.sampled_from(PRODUCTS)),
-        variant_id=draw(st.none() | st.sampled_from(VARIANTS)),
-        category_ids=draw(st.frozensets(st.sampled_from(CATEGORIES), max_size=2)),
-        collection_ids=draw(st.frozensets(st.sampled_from(COLLECTIONS), max_size=1)),
-        quantity=draw(quantities),
-        unit_price=_usd(draw(st.integers(min_value=0, max_value=100_000))),
-    )
-
-
-@st.composite
-def carts(draw: st.DrawFn) -> list[CartLine]:
-    """1 to 8 USD lines with distinct ids."""
-    size = draw(st.integers(min_value=1, max_value=8))
-    return [draw(cart_lines(f"line-{n}")) for n in range(size)]
-
-
-def _ids(pool: Sequence[str]) -> st.SearchStrategy[frozenset[str]]:
-    return st.frozensets(st.sampled_from(pool), min_size=1, max_size=2)
-
-
-item_filters: st.SearchStrategy[ItemFilter] = st.one_of(
-    st.just(ItemFilter(all_items=True)),
-    st.builds(ItemFilter, product_ids=_ids(PRODUCTS)),
-    st.builds(ItemFilter, variant_ids=_ids(VARIANTS)),
-    st.builds(ItemFilter, category_ids=_ids(CATEGORIES)),
-    st.builds(ItemFilter, collection_ids=_ids(COLLECTIONS)),
-    st.builds(ItemFilter, product_ids=_ids(PRODUCTS), category_ids=_ids(CATEGORIES)),
-)
-percents = st.decimals(min_value=Decimal("0.01"), max_value=100, places=2)
-amounts = st.integers(min_value=1, max_value=20_000).map(_usd)
-caps = st.none() | st.integers(min_value=1, max_value=30_000).map(_usd)
-
-
-@st.composite
-def rewards(draw: st.DrawFn, *, scope: PromotionScope, needs_items: bool) -> Reward:
-    """A valid reward for ``scope``; ``needs_items`` forces ``applies_to`` (bundle rewards)."""
-    bundle = scope is PromotionScope.BUNDLE
-    kinds = [RewardType.PCT_OFF_ITEM, RewardType.FIXED_OFF_ITEM, RewardType.FREE_ITEM]
-    if bundle:
-        kinds.append(RewardType.OVERRIDE_PRICE)
-    else:
-        kinds += [RewardType.PCT_OFF_ALL, RewardType.FIXED_OFF_ALL]
-    kind = draw(st.sampled_from(kinds))
-    data: dict[str, Any] = {"type": kind, "max_discount": draw(caps)}
-    if kind in (RewardType.PCT_OFF_ITEM, RewardType.PCT_OFF_ALL):
-        data["percent"] = draw(percents)
-    elif kind in (RewardType.FIXED_OFF_ITEM, RewardType.FIXED_OFF_ALL):
-        data["amount"] = draw(amounts)
-    elif kind is RewardType.OVERRIDE_PRICE:
-        data["override_price"] = _usd(draw(st.integers(min_value=0, max_value=50_000)))
-    elif not bundle:  # free_item outside a bundle names what it gives
-        if draw(st.booleans()):
-            data["free_variant_id"] = draw(st.sampled_from(VARIANTS))
-        else:
-            data["free_product_id"] = draw(st.sampled_from((*PRODUCTS, "gift")))
-    if bundle:
-        data["buy_quantity"] = draw(st.integers(min_value=0, max_value=3))
-        data["unit_selection"] = draw(st.sampled_from(["cheapest", "most_expensive"]))
-    if bundle or kind is RewardType.FREE_ITEM:
-        data["reward_quantity"] = draw(st.integers(min_value=1, max_value=3))
-    if needs_items or draw(st.booleans()):
-        data["applies_to"] = draw(item_filters)
-    return Reward.model_validate(data)
-
-
-@st.composite
-def conditions(draw: st.DrawFn) -> dict[str, Any]:
-    kind = draw(
-        st.sampled_from(
-            [
-                "min_amount",
-                "min_quantity",
-                "product_in_cart",
-                "category_in_cart",
-                "collection_in_cart",
-                "customer_tier",
-                "days_of_week",
-            ]
-        )
-    )
-    if kind == "customer_tier":
-        return {"type": kind, "ids": draw(_ids(("gold", "silver")))}
-    if kind == "days_of_week":
-        return {"type": kind, "days": draw(st.frozensets(st.integers(0, 6), min_size=1))}
-    if kind == "min_amount":
-        return {"type": kind, "amount": _usd(draw(st.integers(min_value=0, max_value=200_000)))}
-    if kind == "min_quantity":
-        return {"type": kind, "quantity": draw(st.integers(min_value=1, max_value=8))}
-    pool = {"product_in_cart": PRODUCTS, "category_in_cart": CATEGORIES}.get(kind, COLLECTIONS)
-    return {"type": kind, "ids": draw(_ids(pool))}
-
-
-@st.composite
-def promotions(
-    draw: st.DrawFn,
-    promotion_id: str,
-    *,
-    statuses: Sequence[str] = ("active",),
-) -> Promotion:
-    """A valid promotion of any type, scope and reward."""
-    scope = draw(st.sampled_from(list(PromotionScope)))
-    kind = draw(st.sampled_from(list(PromotionType)))
-    item_filter = draw(st.none() | item_filters)
-    needs_reward_items = scope is PromotionScope.BUNDLE and (
-        kind is PromotionType.BUNDLE or item_filter is None
-    )
-    count = draw(st.integers(min_value=1, max_value=2))
-    return Promotion(
-        id=promotion_id,
-        business_id="biz",
-        name=f"promotion {promotion_id}",
-        type=kind,
-        scope=scope,
-        currency="USD",
-        status=draw(st.sampled_from(statuses)),  # type: ignore[arg-type]
-        priority=draw(st.integers(min_value=-2, max_value=2)),
-        stackable=draw(st.booleans()),
-        channel=draw(st.sampled_from([None] * 4 + ["pos", "online"])),  # type: ignore[arg-type]
-        location_ids=draw(st.sampled_from([frozenset()] * 4 + [{"s1"}, {"s2", "s3"}])),
-        max_uses=draw(st.sampled_from([None] * 5 + [0, 10])),
-        item_filter=item_filter,
-        conditions=tuple(draw(st.lists(conditions(), max_size=2))),  # type: ignore[arg-type]
-        rewards=tuple(
-            draw(rewards(scope=scope, needs_items=needs_reward_items)) for _ in range(count)
-        ),
-    )
-
-
-@st.composite
-def promotion_lists(
-    draw: st.DrawFn,
-    *,
-    max_size: int = 6,
-    statuses: Sequence[str] = ("active",),
-) -> list[Promotion]:
-    """Up to ``max_size`` promotions with distinct ids."""
-    size = draw(st.integers(min_value=0, max_value=max_size))
-    return [draw(promotions(f"promo-{n}", statuses=statuses)) for n in range(size)]
 
 
 def _per_line(result: EvaluationResult) -> dict[str, tuple[int, int, tuple[tuple[str, int], ...]]]:

@@ -11,6 +11,16 @@ Compose them in your own property tests::
 
 Each strategy generates only valid values; use them to check that your code
 keeps pricekit's invariants (amounts stay in their currency, allocations add up).
+
+For promotions, :func:`carts` and :func:`promotion_lists` (built from
+:func:`cart_lines`, :func:`promotions`, :func:`item_filters`,
+:func:`promotion_conditions` and :func:`promotion_rewards`) draw their ids from
+the same small pools (products ``p1`` to ``p4``, variants ``v1`` to ``v3``,
+categories ``c1`` to ``c3``, collections ``k1`` and ``k2``; pass your own to
+both), so drawn promotions apply to drawn carts. With
+:func:`evaluation_contexts`, property-test your checkout around
+:func:`pricekit.promotions.evaluate`.
+
 Needs the ``testing`` extra (``pip install 'pricekit[testing]'``).
 """
 
@@ -41,6 +51,16 @@ from pricekit.testing._pricing_strategies import (  # noqa: E402
     price_lists_data,
     price_queries,
 )
+from pricekit.testing._promotion_strategies import (  # noqa: E402
+    cart_lines,
+    carts,
+    evaluation_contexts,
+    item_filters,
+    promotion_conditions,
+    promotion_lists,
+    promotion_rewards,
+    promotions,
+)
 from pricekit.testing._time_strategies import (  # noqa: E402
     aware_datetimes,
     schedules,
@@ -53,13 +73,21 @@ __all__ = [
     "PRICING_INSTANT",
     "PriceListsData",
     "aware_datetimes",
+    "cart_lines",
+    "carts",
     "catalogs",
     "currencies",
     "currency_codes",
     "decimal_quantities",
+    "evaluation_contexts",
+    "item_filters",
     "money",
     "price_lists_data",
     "price_queries",
+    "promotion_conditions",
+    "promotion_lists",
+    "promotion_rewards",
+    "promotions",
     "schedules",
     "time_of_day_windows",
     "time_zones",
