@@ -1,16 +1,36 @@
-"""pricekit quick start: exact money, a store schedule and a catalog, end to end.
+"""pricekit quick start: a catalog, a price list, promotions, and a cart priced end to end.
+
+The cart's unit prices are resolved first (a quantity tier of the retail price
+list), then the promotions are evaluated in the store's time zone: a flower
+happy hour, a spend threshold, and a buy-2-get-1 the cart does not qualify for,
+which says why. Everything runs on the embedded in-memory repositories.
 
 Run it with ``make demo`` or ``python examples/quickstart.py``.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
+from typing import Any
 
-from pricekit import Money, allocate
+from pricekit import Money
 from pricekit.catalog import Brand, Catalog, Category, Collection, Product, Variant
-from pricekit.memory import InMemoryCatalogRepository
-from pricekit.time import TimeOfDayWindow, ValidityWindow, Weekday, WeeklySchedule
+from pricekit.memory import (
+    InMemoryCatalogRepository,
+    InMemoryPriceListItemRepository,
+    InMemoryPriceListRepository,
+    InMemoryPriceListScopeRepository,
+    InMemoryPromotionRepository,
+)
+from pricekit.pricing import PricingService, PricingSettings
+from pricekit.promotions import (
+    EvaluationContext,
+    EvaluationResult,
+    PricedCart,
+    PromotionService,
+    price_cart,
+)
+from pricekit.time import FixedClock
 
 
 def build_catalog() -> Catalog:
@@ -69,45 +89,133 @@ def build_catalog() -> Catalog:
     )
 
 
+BUSINESS = "mint"
+FRIDAY_HAPPY_HOUR = datetime(2026, 11, 20, 23, 30, tzinfo=UTC)  # Friday 16:30 in Phoenix
+
+
+def build_pricing() -> PricingService:
+    """The retail price list: Super Haze at 11.00 each from 3 grams."""
+    pricing = PricingService(
+        lists=InMemoryPriceListRepository(),
+        items=InMemoryPriceListItemRepository(),
+        scopes=InMemoryPriceListScopeRepository(),
+        settings=PricingSettings(enable_price_lists=True),
+    )
+    pricing.create_price_list(
+        {"id": "retail", "business_id": BUSINESS, "name": "Retail", "currency": "USD"}
+    )
+    pricing.create_scope({"id": "every-store", "price_list_id": "retail"})
+    pricing.create_item(
+        {
+            "id": "haze-3",
+            "price_list_id": "retail",
+            "item_id": "haze-1",
+            "min_qty": 3,
+            "price": "11.00 USD",
+        }
+    )
+    return pricing
+
+
+def _promotion(promotion_id: str, name: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "id": promotion_id,
+        "business_id": BUSINESS,
+        "name": name,
+        "currency": "USD",
+        "status": "active",
+        **fields,
+    }
+
+
+def build_promotions() -> PromotionService:
+    """A flower happy hour, spend 100 get 5 off, and buy 2 gummies get 1 free."""
+    store = InMemoryPromotionRepository()
+    service = PromotionService(promotions=store, usage=store, clock=FixedClock(FRIDAY_HAPPY_HOUR))
+    service.create_promotion(
+        _promotion(
+            "happy-hour",
+            "Flower happy hour: 15% off",
+            type="percentage_discount",
+            scope="line",
+            priority=10,
+            stackable=True,
+            item_filter={"category_ids": ["flower"]},  # indica and sativa are under it
+            conditions=[
+                {"type": "days_of_week", "days": ["friday", "saturday"]},
+                {"type": "time_of_day", "window": {"start": "16:00", "end": "18:00"}},
+            ],
+            rewards=[{"type": "pct_off_item", "percent": "15"}],
+        )
+    )
+    service.create_promotion(
+        _promotion(
+            "gummies-3-for-2",
+            "Gummies: buy 2, get 1 free",
+            type="bogo",
+            scope="bundle",
+            priority=5,
+            item_filter={"product_ids": ["gummies"]},
+            rewards=[{"type": "free_item", "buy_quantity": 2, "reward_quantity": 1}],
+        )
+    )
+    service.create_promotion(
+        _promotion(
+            "spend-100",
+            "Spend 100, get 5 off",
+            type="spend_threshold",
+            scope="cart",
+            conditions=[{"type": "min_amount", "amount": "100.00 USD"}],
+            rewards=[{"type": "fixed_off_all", "amount": "5.00 USD"}],
+        )
+    )
+    return service
+
+
+def print_receipt(priced: PricedCart, result: EvaluationResult) -> None:
+    """Each line with where its price came from and what each promotion took off."""
+    for line, price, outcome in zip(priced.lines, priced.prices, result.lines, strict=True):
+        where = price.source.value if price.price_list_id is None else f"list {price.price_list_id}"
+        print(
+            f"  {line.variant_id:<11} {line.quantity} x {line.unit_price} ({where})"
+            f"  = {outcome.subtotal}"
+        )
+        for discount in outcome.discounts:
+            print(f"      - {discount.amount}  {discount.promotion_id}")
+        print(f"      line total {outcome.total}")
+    print(f"  subtotal {result.subtotal}")
+    for applied in result.applied:
+        print(f"  applied  {applied.name}: -{applied.discount}")
+    for rejection in result.rejections:
+        print(f"  not applied  {rejection.name}: {rejection.detail}")
+    print(f"  savings {result.total_discount}")
+    print(f"  total {result.total}")
+
+
 def main() -> None:
-    """Price a small cart with a 15% flower sale and a 5.00 cart discount, and print it."""
-    repository = InMemoryCatalogRepository(build_catalog())
-    at = datetime(2026, 11, 20, 23, 30, tzinfo=UTC)  # Friday 16:30 in Phoenix
-
-    sale_window = ValidityWindow(
-        start=datetime(2026, 11, 1, tzinfo=UTC), end=datetime(2026, 12, 1, tzinfo=UTC)
+    """Price a cart at a Phoenix store on Friday at 16:30 and print the receipt."""
+    catalog = InMemoryCatalogRepository(build_catalog())
+    context = EvaluationContext(
+        business_id=BUSINESS,
+        location_id="phoenix-1",
+        at=FRIDAY_HAPPY_HOUR,
+        time_zone="America/Phoenix",
     )
-    happy_hour = WeeklySchedule(
-        timezone="America/Phoenix",
-        days=frozenset({Weekday.FRIDAY, Weekday.SATURDAY}),
-        windows=(TimeOfDayWindow(start=time(16), end=time(18)),),
+    priced = price_cart(
+        [
+            {"line_id": "1", "variant_id": "og-3.5", "quantity": 2},
+            {"line_id": "2", "variant_id": "haze-1", "quantity": 3},
+            {"line_id": "3", "variant_id": "gummies-10", "quantity": 1},
+        ],
+        context,
+        catalog=catalog,
+        prices=build_pricing(),
     )
-    flower_on_sale = sale_window.contains(at) and happy_hour.contains(at)
-    flower_ids = {v.id for v in repository.variants_in_category("flower")}
-
-    cart = [("og-3.5", 2), ("haze-1", 3), ("gummies-10", 1)]
-    variants = repository.get_variants(variant_id for variant_id, _ in cart)
-
-    print(f"Cart at {at.isoformat()} (flower sale active: {flower_on_sale})")
-    line_totals: list[Money] = []
-    for variant_id, quantity in cart:
-        variant = variants[variant_id]
-        unit = variant.price
-        if flower_on_sale and variant_id in flower_ids:
-            unit = unit.less_percentage(15)
-        line_total = unit * quantity
-        line_totals.append(line_total)
-        print(f"  {variant.sku:<8} {quantity} x {unit}  = {line_total}")
-
-    subtotal = Money.sum(line_totals, currency="USD")
-    cart_discount = Money.of("5.00", "USD")
-    shares = allocate(cart_discount, [line.minor_units for line in line_totals])
-    print(f"  subtotal {subtotal}; cart discount {cart_discount} spread over the lines:")
-    for (variant_id, _), line, share in zip(cart, line_totals, shares, strict=True):
-        print(f"    {variant_id:<11} {line} - {share} = {line - share}")
-    total = subtotal - cart_discount
-    assert Money.sum(shares, currency="USD") == cart_discount
-    print(f"  total {total}")
+    result = build_promotions().evaluate(priced.lines, context)
+    print(f"Cart at {context.at.isoformat()} ({context.time_zone})")
+    print_receipt(priced, result)
+    line_totals = sum(line.total.minor_units for line in result.lines)
+    assert line_totals == result.total.minor_units  # the lines add up to the cent
 
 
 if __name__ == "__main__":

@@ -29,12 +29,16 @@ def test_quickstart_prices_the_cart_exactly() -> None:
     out = subprocess.run(
         [sys.executable, str(path)], capture_output=True, text=True, timeout=120, check=True
     ).stdout
-    assert "flower sale active: True" in out
-    assert "OG-35    2 x 29.75 USD  = 59.50 USD" in out  # 35.00 less 15%
-    assert "HZ-1     3 x 10.20 USD  = 30.60 USD" in out  # 12.00 less 15%
-    assert "subtotal 110.09 USD" in out
-    # 5.00 over 59.50 / 30.60 / 19.99 by largest remainder: 2.70, 1.39, 0.91
-    assert "59.50 USD - 2.70 USD = 56.80 USD" in out
-    assert "30.60 USD - 1.39 USD = 29.21 USD" in out
-    assert "19.99 USD - 0.91 USD = 19.08 USD" in out
-    assert "total 105.09 USD" in out
+    # the 3-gram tier of the retail list prices Super Haze at 11.00
+    assert "haze-1      3 x 11.00 USD (list retail)  = 33.00 USD" in out
+    # Friday 16:30 in Phoenix: 15% off the flower lines, 70.00 -> 10.50 and 33.00 -> 4.95
+    assert "- 10.50 USD  happy-hour" in out
+    assert "- 4.95 USD  happy-hour" in out
+    # 5.00 over what is left (59.50 / 28.05 / 19.99) by largest remainder: 2.77, 1.30, 0.93
+    assert "line total 56.73 USD" in out
+    assert "line total 26.75 USD" in out
+    assert "line total 19.06 USD" in out
+    assert "subtotal 122.99 USD" in out
+    assert "add 2 more item(s) from product 'gummies' (buy 2, get 1)" in out
+    assert "savings 20.45 USD" in out
+    assert "total 102.54 USD" in out

@@ -16,9 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any, Protocol
-
-from pydantic import BeforeValidator
+from typing import Any, Protocol
 
 from pricekit._model import PricekitModel
 from pricekit.catalog import CatalogRepository, CategoryTree, EntityId, Product
@@ -28,18 +26,10 @@ from pricekit.errors import (
     ModelValidationError,
     NotFoundError,
 )
-from pricekit.money import to_decimal
 from pricekit.pricing.models import ItemType, PriceQuery, ResolvedPrice
-from pricekit.promotions.models import CartLine, EvaluationContext
+from pricekit.promotions.models import CartLine, EvaluationContext, Quantity
 
 __all__ = ["CartItem", "PriceResolver", "PricedCart", "price_cart"]
-
-
-def _quantity(value: object) -> Decimal:
-    quantity = to_decimal(value, field="quantity")
-    if quantity <= 0:
-        raise InvalidValueError(field="quantity", value=value, reason="must be above zero")
-    return quantity
 
 
 class CartItem(PricekitModel):
@@ -53,7 +43,7 @@ class CartItem(PricekitModel):
 
     line_id: EntityId
     variant_id: EntityId
-    quantity: Annotated[Decimal, BeforeValidator(_quantity)] = Decimal(1)
+    quantity: Quantity = Decimal(1)
 
 
 class PriceResolver(Protocol):

@@ -689,6 +689,10 @@ def _quantity(value: object) -> Decimal:
     return quantity
 
 
+Quantity = Annotated[Decimal, BeforeValidator(_quantity)]
+"""A quantity sold: an exact decimal (whole units, or a weight), above zero."""
+
+
 class CartLine(PricekitModel):
     """One line of a cart, with the unit price already resolved.
 
@@ -708,7 +712,7 @@ class CartLine(PricekitModel):
     variant_id: EntityId | None = None
     category_ids: IdSet = frozenset()
     collection_ids: IdSet = frozenset()
-    quantity: Annotated[Decimal, BeforeValidator(_quantity)]
+    quantity: Quantity
     unit_price: Money
 
     @field_validator("unit_price")
