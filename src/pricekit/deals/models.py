@@ -31,7 +31,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, field_validator, model_validator
+from pydantic import BeforeValidator, PlainSerializer, field_validator, model_validator
 
 from pricekit._model import PricekitModel
 from pricekit.catalog import EntityId
@@ -109,6 +109,10 @@ def _ids(value: object) -> object:
     return frozenset(str(item) for item in value)
 
 
+def _sorted_weights(weights: frozenset[Decimal]) -> list[str]:
+    return [str(weight) for weight in sorted(weights)]
+
+
 class Restriction(PricekitModel):
     """Products a deal targets (an inclusion) or leaves out (an exclusion), in one dimension.
 
@@ -122,8 +126,12 @@ class Restriction(PricekitModel):
     """
 
     dimension: Dimension
-    ids: Annotated[frozenset[str], BeforeValidator(_ids)] = frozenset()
-    weights: frozenset[Decimal] = frozenset()
+    ids: Annotated[
+        frozenset[str], BeforeValidator(_ids), PlainSerializer(sorted, when_used="json")
+    ] = frozenset()
+    weights: Annotated[frozenset[Decimal], PlainSerializer(_sorted_weights, when_used="json")] = (
+        frozenset()
+    )
     exclude: bool = False
 
     @field_validator("weights", mode="before")
