@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping
 from datetime import time
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, field_validator, model_validator
@@ -364,7 +365,7 @@ class Deal(PricekitModel):
 
     # -- derived ------------------------------------------------------------------------
 
-    @property
+    @cached_property
     def schedule(self) -> WeeklySchedule:
         """The days and times it runs, in the store's time zone."""
         windows: tuple[TimeOfDayWindow, ...] = ()
