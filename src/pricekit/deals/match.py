@@ -30,7 +30,7 @@ became of it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -54,7 +54,16 @@ __all__ = [
     "Preference",
     "StackMode",
     "best_price",
+    "check_currency",
+    "discounted",
+    "floored",
+    "gate",
     "match_deal",
+    "match_targeting",
+    "price_matches",
+    "stack",
+    "static_key",
+    "targeted",
 ]
 
 WEIGHT_TOLERANCE = Decimal("0.01")
@@ -193,7 +202,8 @@ class DealMatch:
 # -- gates and targeting ------------------------------------------------------------------
 
 
-def _gate(deal: Deal, context: MatchContext) -> tuple[Gate, str] | None:
+def gate(deal: Deal, context: MatchContext) -> tuple[Gate, str] | None:
+    """The first gate ``deal`` fails in ``context`` and why, or ``None``; no product needed."""
     return _when_and_where(deal, context) or _how_and_who(deal, context)
 
 
@@ -248,13 +258,14 @@ def _matches(restriction: Restriction, item: MenuItem) -> bool:
 
 def match_deal(deal: Deal, item: MenuItem, context: MatchContext) -> DealMatch:
     """Match one deal against one product: gates, held back, exclusions, inclusions, tier."""
-    failed = _gate(deal, context)
+    failed = gate(deal, context)
     if failed is not None:
         return DealMatch(deal.id, MatchOutcome.GATE_FAILED, failed[1], gate=failed[0])
-    return _target(deal, item)
+    return match_targeting(deal, item)
 
 
-def _target(deal: Deal, item: MenuItem) -> DealMatch:
+def match_targeting(deal: Deal, item: MenuItem) -> DealMatch:
+    """Match one deal's targeting against one product, its gates taken as passed."""
     if deal.unmapped:
         return DealMatch(
             deal.id,
@@ -281,6 +292,11 @@ def _target(deal: Deal, item: MenuItem) -> DealMatch:
                 dimension=restriction.dimension,
             )
         matched.append(restriction.dimension)
+    return targeted(deal, tuple(matched))
+
+
+def targeted(deal: Deal, matched: tuple[Dimension, ...]) -> DealMatch:
+    """The match of a deal whose every inclusion matched (``matched``): its tier and reason."""
     if Dimension.PRODUCT in matched:
         tier, why = 1, "names the product"
     elif len(matched) >= 2:
@@ -295,10 +311,10 @@ def _target(deal: Deal, item: MenuItem) -> DealMatch:
             MatchOutcome.OFFER,
             f"tier {tier}: {why}; it needs a basket, so it is an offer, not a shelf price",
             tier=tier,
-            matched=tuple(matched),
+            matched=matched,
         )
     return DealMatch(
-        deal.id, MatchOutcome.MATCHED, f"tier {tier}: {why}", tier=tier, matched=tuple(matched)
+        deal.id, MatchOutcome.MATCHED, f"tier {tier}: {why}", tier=tier, matched=matched
     )
 
 
@@ -390,7 +406,7 @@ class DealPricing:
         return next((m for m in self.matches if m.deal_id == deal_id), None)
 
 
-def _discounted(deal: Deal, minor: int) -> int:
+def discounted(deal: Deal, minor: int) -> int:
     """The price in minor units after ``deal`` on ``minor`` (no floor but zero)."""
     reward = deal.reward
     method = reward.method
@@ -404,7 +420,8 @@ def _discounted(deal: Deal, minor: int) -> int:
     return min(minor, reward.amount.minor_units)  # price to amount: the lower
 
 
-def _floor(minor: int, item: MenuItem, policy: DealPolicy) -> tuple[int, str | None]:
+def floored(minor: int, item: MenuItem, policy: DealPolicy) -> tuple[int, str | None]:
+    """``minor`` held up by the floors (cost, minimum, zero), and the floor that held it."""
     floors: list[tuple[int, str]] = [(0, "zero")]
     if policy.minimum_price is not None:
         floors.append((policy.minimum_price.minor_units, "minimum"))
@@ -418,12 +435,18 @@ def _floor(minor: int, item: MenuItem, policy: DealPolicy) -> tuple[int, str | N
     return minor, None
 
 
-def _rank_key(
-    deal: Deal, price: int, tier: int, policy: DealPolicy
-) -> tuple[int, int, int, float, str]:
+def static_key(deal: Deal, tier: int) -> tuple[int, int, float, str]:
+    """The tie-breaks after the price: lower tier, menu rank, earliest end, lowest id."""
     ends = deal.valid_to.timestamp() if deal.valid_to is not None else float("inf")
     rank = deal.menu_rank if deal.menu_rank is not None else 2**31
-    return (price if policy.prefer is Preference.CUSTOMER else -price, tier, rank, ends, deal.id)
+    return (tier, rank, ends, deal.id)
+
+
+def _rank_key(
+    deal: Deal, price: int, tier: int, policy: DealPolicy
+) -> tuple[int, tuple[int, int, float, str]]:
+    signed = price if policy.prefer is Preference.CUSTOMER else -price
+    return (signed, static_key(deal, tier))
 
 
 def best_price(
@@ -447,17 +470,32 @@ def best_price(
     Raises:
         CurrencyMismatchError: A deal's amounts are in another currency than the item.
     """
-    chosen_policy = policy or DealPolicy()
+    return price_matches(
+        item, deals, policy or DealPolicy(), lambda deal: match_deal(deal, item, context)
+    )
+
+
+def price_matches(
+    item: MenuItem,
+    deals: Iterable[Deal],
+    policy: DealPolicy,
+    match: Callable[[Deal], DealMatch],
+) -> DealPricing:
+    """Price ``item`` with ``deals``, each matched by ``match`` (the core of :func:`best_price`).
+
+    :func:`best_price` matches with every gate; a menu whose gates already ran
+    once per deal matches on targeting alone.
+    """
     matches: list[DealMatch] = []
     offers: list[DealMatch] = []
     ranked: list[_Ranked] = []
     for deal in deals:
-        result = match_deal(deal, item, context)
+        result = match(deal)
         matches.append(result)
         if result.outcome is MatchOutcome.OFFER:
             offers.append(result)
         elif result.outcome is MatchOutcome.MATCHED:
-            ranked.append(_ranked(deal, result, item, chosen_policy))
+            ranked.append(_ranked(deal, result, item, policy))
     pricing = DealPricing(
         product_id=item.product_id,
         base_price=item.price,
@@ -468,46 +506,65 @@ def best_price(
     if not ranked:
         return pricing
     ranked.sort(key=lambda entry: entry.key)
-    return _choose(pricing, ranked, item, chosen_policy)
+    return _choose(pricing, ranked, item, policy)
 
 
 @dataclass(frozen=True, slots=True)
 class _Ranked:
-    key: tuple[int, int, int, float, str]
+    key: tuple[int, tuple[int, int, float, str]]
     deal: Deal
     price: int
     tier: int
 
 
 def _ranked(deal: Deal, result: DealMatch, item: MenuItem, policy: DealPolicy) -> _Ranked:
-    currency = item.price.currency
-    if deal.currency != currency.code:
-        raise CurrencyMismatchError(
-            expected=currency.code, actual=deal.currency, field=f"deal[{deal.id}].currency"
-        )
+    check_currency(deal, item)
     assert result.tier is not None
-    alone, _ = _floor(_discounted(deal, item.price.minor_units), item, policy)
+    alone, _ = floored(discounted(deal, item.price.minor_units), item, policy)
     return _Ranked(_rank_key(deal, alone, result.tier, policy), deal, alone, result.tier)
+
+
+def check_currency(deal: Deal, item: MenuItem) -> None:
+    """Refuse a deal whose amounts are in another currency than the item's price."""
+    if deal.currency != item.price.currency.code:
+        raise CurrencyMismatchError(
+            expected=item.price.currency.code,
+            actual=deal.currency,
+            field=f"deal[{deal.id}].currency",
+        )
+
+
+def stack(
+    pricing: DealPricing, applied: list[Deal], item: MenuItem, policy: DealPolicy, *, tier: int
+) -> DealPricing:
+    """``pricing`` with ``applied`` (the winner first) taken off its base price and floored."""
+    base = item.price.minor_units
+    running = base
+    for deal in applied:
+        if policy.stack_mode is StackMode.COMPOUNDING or len(applied) == 1:
+            running = discounted(deal, running)
+        else:
+            running -= base - discounted(deal, base)
+    final, floor_name = floored(max(running, 0), item, policy)
+    if running < 0 and floor_name is None:
+        floor_name = "zero"  # cumulative discounts took more than the price
+    return replace(
+        pricing,
+        price=Money._make(final, item.price.currency),
+        deal_ids=tuple(deal.id for deal in applied),
+        tier=tier,
+        floor=floor_name,
+    )
 
 
 def _choose(
     pricing: DealPricing, ranked: list[_Ranked], item: MenuItem, policy: DealPolicy
 ) -> DealPricing:
-    base = item.price.minor_units
     currency = item.price.currency
     winner = ranked[0]
     applied = [winner.deal]
     if policy.stacking and winner.deal.can_stack:
         applied += [entry.deal for entry in ranked[1:] if entry.deal.can_stack]
-    running = base
-    for deal in applied:
-        if policy.stack_mode is StackMode.COMPOUNDING or len(applied) == 1:
-            running = _discounted(deal, running)
-        else:
-            running -= base - _discounted(deal, base)
-    final, floor_name = _floor(max(running, 0), item, policy)
-    if running < 0 and floor_name is None:
-        floor_name = "zero"  # cumulative discounts took more than the price
     applied_ids = {deal.id for deal in applied}
     outcomes: dict[str, CandidateOutcome] = {}
     lost_to: dict[str, str] = {}
@@ -521,11 +578,7 @@ def _choose(
             outcomes[deal_id] = CandidateOutcome.LOST
             lost_to[deal_id] = winner.deal.id
     return replace(
-        pricing,
-        price=Money._make(final, currency),
-        deal_ids=tuple(deal.id for deal in applied),
-        tier=winner.tier,
-        floor=floor_name,
+        stack(pricing, applied, item, policy, tier=winner.tier),
         prices={entry.deal.id: Money._make(entry.price, currency) for entry in ranked},
         outcomes=outcomes,
         lost_to=lost_to,
