@@ -6,6 +6,7 @@ adapter to.
 """
 
 from pricekit.memory.catalog import InMemoryCatalogRepository
+from pricekit.memory.deals import InMemoryDealCache
 from pricekit.memory.markdowns import (
     InMemoryInventory,
     InMemoryLocationDirectory,
@@ -23,6 +24,7 @@ from pricekit.memory.promotions import InMemoryPromotionRepository
 
 __all__ = [
     "InMemoryCatalogRepository",
+    "InMemoryDealCache",
     "InMemoryInventory",
     "InMemoryLocationDirectory",
     "InMemoryMarkdownHistoryRepository",
