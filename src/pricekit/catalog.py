@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Annotated, Protocol, TypeVar, runtime_checkable
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, PlainSerializer, StringConstraints, field_validator, model_validator
 
 from pricekit._model import PricekitModel
 from pricekit.errors import ConflictError, InvalidValueError, NotFoundError
@@ -43,6 +43,14 @@ __all__ = [
 
 EntityId = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 """An id: any non-empty string up to 255 characters (UUIDs, POS ids, SKUs)."""
+
+
+def _sorted_ids(values: frozenset[str]) -> list[str]:
+    return sorted(values)
+
+
+IdSet = Annotated[frozenset[EntityId], PlainSerializer(_sorted_ids, when_used="json")]
+"""A set of ids, written to JSON sorted, so documents are the same byte for byte."""
 
 AttributeValue = str | int | bool | Decimal | None
 """A free-form attribute value. Numbers are exact (Decimal), never floats."""

@@ -49,6 +49,7 @@ __all__ = [
     "Weekday",
     "WeeklySchedule",
     "require_aware",
+    "to_weekday",
     "zone",
 ]
 
@@ -487,7 +488,12 @@ class Weekday(IntEnum):
         return cls(day)
 
 
-def _to_weekday(value: object, *, field: str) -> Weekday:
+def to_weekday(value: object, *, field: str = "day") -> Weekday:
+    """A day as a :class:`Weekday`, from a ``Weekday``, a name or a number (0 is Monday).
+
+    Raises:
+        InvalidValueError: Not a day (naming ``field``).
+    """
     if isinstance(value, Weekday):
         return value
     if isinstance(value, str):
@@ -598,7 +604,7 @@ class WeeklySchedule(PricekitModel):
                 value=value,
                 reason="expected a collection of days, e.g. ['monday', 'friday'] or [0, 4]",
             )
-        days = frozenset(_to_weekday(item, field="days") for item in value)
+        days = frozenset(to_weekday(item, field="days") for item in value)
         if not days:
             raise InvalidValueError(
                 field="days",

@@ -24,7 +24,7 @@ from pricekit.deals.match import (
     match_deal,
 )
 from pricekit.deals.models import Deal, Dimension
-from pricekit.errors import CurrencyMismatchError
+from pricekit.errors import CurrencyMismatchError, ModelValidationError
 from pricekit.money import Money
 from pricekit.pricing.models import Channel
 
@@ -368,3 +368,17 @@ def test_schedule_boundaries_in_the_store_time_zone() -> None:
     assert match_deal(window, ITEM, HERE).outcome is MatchOutcome.MATCHED  # starts at 16:30
     at_end = MatchContext(location_id="L1", at=datetime(2026, 11, 21, 1, tzinfo=UTC))  # 18:00
     assert match_deal(window, ITEM, at_end).gate is Gate.OUTSIDE_SCHEDULE
+
+
+def test_a_day_out_of_range_is_refused_naming_the_field() -> None:
+    with pytest.raises(ModelValidationError) as caught:
+        deal(days=[9])
+    assert caught.value.field == "days"
+
+
+def test_ties_on_the_end_compare_to_the_microsecond() -> None:
+    no_stack = DealPolicy(stacking=False)
+    a = deal("a", valid_to=datetime(2026, 11, 30, 0, 0, 0, 2, tzinfo=UTC))
+    b = deal("b", valid_to=datetime(2026, 11, 30, 0, 0, 0, 1, tzinfo=UTC))
+    # equal prices, tiers and ranks: the deal ending one microsecond sooner wins
+    assert best_price(ITEM, [a, b], HERE, policy=no_stack).deal_ids == (b.id,)

@@ -27,6 +27,7 @@ from pricekit.deals.match import (
     Preference,
     check_currency,
     discounted,
+    floor_of,
     floored,
     gate,
     stack,
@@ -159,8 +160,8 @@ def price_menu(
     chosen_policy = policy or DealPolicy()
     items = index.items()
     bases = {item.product_id: item.price.minor_units for item in items}
-    lows = {item.product_id: _lowest(item, chosen_policy) for item in items}
-    best: dict[str, tuple[int, tuple[int, int, float, str], Deal]] = {}
+    lows = {item.product_id: floor_of(item, chosen_policy)[0] for item in items}
+    best: dict[str, tuple[int, tuple[int, int, int, str], Deal]] = {}
     matches: dict[str, list[DealMatch]] = defaultdict(list)
     offers: dict[str, list[DealMatch]] = defaultdict(list)
     stackers: dict[str, list[Deal]] = defaultdict(list)
@@ -210,16 +211,6 @@ def price_menu(
     return out
 
 
-def _lowest(item: MenuItem, policy: DealPolicy) -> int:
-    """The floor of the item's price under ``policy``: what :func:`floored` holds it to."""
-    low = 0
-    if policy.minimum_price is not None:
-        low = max(low, policy.minimum_price.minor_units)
-    if policy.floor_at_cost and item.cost is not None:
-        low = max(low, item.cost.minor_units)
-    return min(low, item.price.minor_units)
-
-
 def _prices(
     deal: Deal, targets: Iterable[str], bases: dict[str, int], lows: dict[str, int]
 ) -> Iterator[tuple[str, int]]:
@@ -257,7 +248,7 @@ def _shared_match(deal: Deal) -> DealMatch:
 def _applied(
     pricing: DealPricing,
     item: MenuItem,
-    winner: tuple[int, tuple[int, int, float, str], Deal],
+    winner: tuple[int, tuple[int, int, int, str], Deal],
     stackers: list[Deal],
     policy: DealPolicy,
 ) -> DealPricing:

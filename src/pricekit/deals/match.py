@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -56,6 +56,7 @@ __all__ = [
     "best_price",
     "check_currency",
     "discounted",
+    "floor_of",
     "floored",
     "gate",
     "match_deal",
@@ -420,31 +421,45 @@ def discounted(deal: Deal, minor: int) -> int:
     return min(minor, reward.amount.minor_units)  # price to amount: the lower
 
 
+def floor_of(item: MenuItem, policy: DealPolicy) -> tuple[int, str]:
+    """The lowest price deals may bring ``item`` to under ``policy``, and which floor that is.
+
+    The highest of zero, the minimum price and (when configured) the cost, but
+    never above the item's price before deals.
+    """
+    low, name = 0, "zero"
+    if policy.minimum_price is not None and policy.minimum_price.minor_units > low:
+        low, name = policy.minimum_price.minor_units, "minimum"
+    if policy.floor_at_cost and item.cost is not None and item.cost.minor_units > low:
+        low, name = item.cost.minor_units, "cost"
+    return min(low, item.price.minor_units), name
+
+
 def floored(minor: int, item: MenuItem, policy: DealPolicy) -> tuple[int, str | None]:
     """``minor`` held up by the floors (cost, minimum, zero), and the floor that held it."""
-    floors: list[tuple[int, str]] = [(0, "zero")]
-    if policy.minimum_price is not None:
-        floors.append((policy.minimum_price.minor_units, "minimum"))
-    if policy.floor_at_cost and item.cost is not None:
-        floors.append((item.cost.minor_units, "cost"))
-    base = item.price.minor_units
-    for value, name in sorted(floors, reverse=True):
-        # a floor never raises a price above what the item costs before deals
-        if minor < value:
-            return max(min(value, base), minor), name
-    return minor, None
+    low, name = floor_of(item, policy)
+    return (low, name) if minor < low else (minor, None)
 
 
-def static_key(deal: Deal, tier: int) -> tuple[int, int, float, str]:
-    """The tie-breaks after the price: lower tier, menu rank, earliest end, lowest id."""
-    ends = deal.valid_to.timestamp() if deal.valid_to is not None else float("inf")
+_NO_END = 2**63
+"""Sorts a deal without an end after every deal with one."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def static_key(deal: Deal, tier: int) -> tuple[int, int, int, str]:
+    """The tie-breaks after the price: lower tier, menu rank, earliest end, lowest id.
+
+    The end is compared as whole microseconds since the epoch (no float).
+    """
+    ends = _NO_END if deal.valid_to is None else (deal.valid_to - _EPOCH) // _MICROSECOND
     rank = deal.menu_rank if deal.menu_rank is not None else 2**31
     return (tier, rank, ends, deal.id)
 
 
 def _rank_key(
     deal: Deal, price: int, tier: int, policy: DealPolicy
-) -> tuple[int, tuple[int, int, float, str]]:
+) -> tuple[int, tuple[int, int, int, str]]:
     signed = price if policy.prefer is Preference.CUSTOMER else -price
     return (signed, static_key(deal, tier))
 
@@ -511,7 +526,7 @@ def price_matches(
 
 @dataclass(frozen=True, slots=True)
 class _Ranked:
-    key: tuple[int, tuple[int, int, float, str]]
+    key: tuple[int, tuple[int, int, int, str]]
     deal: Deal
     price: int
     tier: int

@@ -35,10 +35,17 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, PlainSerializer, field_validator, model_validator
 
 from pricekit._model import PricekitModel
-from pricekit.catalog import EntityId
+from pricekit.catalog import EntityId, IdSet
 from pricekit.errors import InvalidValueError
 from pricekit.money import CurrencyCode, Money, to_decimal
-from pricekit.time import AwareDatetime, TimeOfDayWindow, Weekday, WeeklySchedule, zone
+from pricekit.time import (
+    AwareDatetime,
+    TimeOfDayWindow,
+    Weekday,
+    WeeklySchedule,
+    to_weekday,
+    zone,
+)
 
 __all__ = [
     "ApplicationMethod",
@@ -127,9 +134,7 @@ class Restriction(PricekitModel):
     """
 
     dimension: Dimension
-    ids: Annotated[
-        frozenset[str], BeforeValidator(_ids), PlainSerializer(sorted, when_used="json")
-    ] = frozenset()
+    ids: Annotated[IdSet, BeforeValidator(_ids)] = frozenset()
     weights: Annotated[frozenset[Decimal], PlainSerializer(_sorted_weights, when_used="json")] = (
         frozenset()
     )
@@ -315,10 +320,7 @@ class Deal(PricekitModel):
     def _weekdays(cls, value: object) -> object:
         if isinstance(value, str | bytes) or not isinstance(value, Iterable):
             return value
-        days = frozenset(
-            Weekday.from_name(day, field="days") if isinstance(day, str) else Weekday(day)
-            for day in value
-        )
+        days = frozenset(to_weekday(day, field="days") for day in value)
         return frozenset() if len(days) == len(Weekday) else days  # all seven: every day
 
     @model_validator(mode="after")

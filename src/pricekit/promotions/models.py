@@ -31,11 +31,11 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, PlainSerializer, field_validator, model_validator
 
 from pricekit._model import PricekitModel
-from pricekit.catalog import EntityId
+from pricekit.catalog import EntityId, IdSet
 from pricekit.errors import InvalidValueError
 from pricekit.money import CurrencyCode, Money, get_currency, to_decimal
 from pricekit.pricing.models import Channel
-from pricekit.time import AwareDatetime, TimeOfDayWindow, Weekday, zone
+from pricekit.time import AwareDatetime, TimeOfDayWindow, Weekday, to_weekday, zone
 
 __all__ = [
     "CartLine",
@@ -121,14 +121,6 @@ class UnitSelection(StrEnum):
     MOST_EXPENSIVE = "most_expensive"
 
 
-def _sorted(values: frozenset[Any]) -> list[Any]:
-    return sorted(values)
-
-
-IdSet = Annotated[frozenset[EntityId], PlainSerializer(_sorted, when_used="json")]
-"""A set of ids, written to JSON sorted, so documents are the same byte for byte."""
-
-
 def _exact(value: object) -> Decimal:
     return to_decimal(value, field="")
 
@@ -206,8 +198,12 @@ class ItemFilter(PricekitModel):
 def _weekdays(value: object) -> object:
     """Days as ``Weekday`` values, numbers (0 is Monday) or names (``"saturday"``)."""
     if isinstance(value, Iterable) and not isinstance(value, str | bytes):
-        return [Weekday.from_name(day) if isinstance(day, str) else day for day in value]
+        return [to_weekday(day, field="days") for day in value]
     return value
+
+
+def _sorted(values: frozenset[Any]) -> list[Any]:
+    return sorted(values)
 
 
 class Condition(PricekitModel):
