@@ -56,12 +56,10 @@ def test_the_menu_gives_each_product_what_best_price_gives(policy: DealPolicy) -
             alone.tier,
             alone.floor,
         ), item.product_id
-        targeted = {
-            m.deal_id
-            for m in alone.matches
-            if m.outcome in (MatchOutcome.MATCHED, MatchOutcome.OFFER)
-        }
-        assert {m.deal_id for m in got.matches} == targeted
+        # the menu explains the deals applied (the winner first) and the offers
+        applied = [m.deal_id for m in got.matches if m.outcome is MatchOutcome.MATCHED]
+        assert applied == list(alone.deal_ids)
+        assert all(m == alone.match(m.deal_id) for m in got.matches)
         assert {m.deal_id for m in got.offers} == {m.deal_id for m in alone.offers}
         discounted += bool(got.deal_ids)
     assert discounted > 100  # the comparison covers real wins, not just untouched prices

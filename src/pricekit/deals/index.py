@@ -13,9 +13,12 @@ not every deal of the location.
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from fractions import Fraction
 
 from pricekit.deals.match import (
     DealMatch,
@@ -26,16 +29,15 @@ from pricekit.deals.match import (
     MenuItem,
     Preference,
     check_currency,
-    discounted,
     floor_of,
-    floored,
     gate,
-    stack,
+    stacked_price,
     static_key,
     targeted,
 )
 from pricekit.deals.models import Deal, Dimension, Restriction, RewardMethod
 from pricekit.errors import InvalidValueError
+from pricekit.money import Money
 
 __all__ = ["MenuIndex", "price_menu"]
 
@@ -62,7 +64,8 @@ class MenuIndex:
     def __init__(self, items: Iterable[MenuItem]) -> None:
         self._items: dict[str, MenuItem] = {}
         self._by: dict[tuple[Dimension, str], set[str]] = defaultdict(set)
-        self._weights: dict[int, set[str]] = defaultdict(set)
+        # hundredths of a gram -> each weight in that bucket -> its products
+        self._weights: dict[int, dict[Decimal, set[str]]] = defaultdict(dict)
         for index, item in enumerate(items):
             if item.product_id in self._items:
                 raise InvalidValueError(
@@ -84,7 +87,8 @@ class MenuIndex:
                 for value in item.values(dimension):
                     self._by[(dimension, value)].add(key)
             if item.weight_grams is not None:
-                self._weights[_bucket(item.weight_grams)].add(key)
+                bucket = self._weights[_bucket(item.weight_grams)]
+                bucket.setdefault(item.weight_grams, set()).add(key)
 
     def __len__(self) -> int:
         """How many products are filed."""
@@ -101,10 +105,9 @@ class MenuIndex:
             for weight in restriction.weights:
                 middle = _bucket(weight)
                 for bucket in (middle - 1, middle, middle + 1):
-                    for product_id in self._weights.get(bucket, ()):
-                        grams = self._items[product_id].weight_grams
-                        if grams is not None and abs(grams - weight) <= _CENT_GRAM:
-                            found.add(product_id)
+                    for grams, products in self._weights.get(bucket, {}).items():
+                        if abs(grams - weight) <= _CENT_GRAM:
+                            found |= products
             return found
         out: set[str] = set()
         for value in restriction.ids:
@@ -141,10 +144,22 @@ def price_menu(
     """Price every product of a menu with the location's deals.
 
     Each product gets the price, deals, tier and floor :func:`best_price` would
-    give it, its ``matches`` (the deals that target it, matched or offered) and
-    its ``offers``. The per-candidate detail (``prices``, ``outcomes``,
-    ``lost_to``) is left out to keep a menu fast: ask :func:`best_price` for one
-    product's full explanation (a product page does).
+    give it, with the matches of the deals applied (the winner first, then any
+    that stacked on it) followed by its offers, and its ``offers``. The other
+    candidates (``prices``, ``outcomes``, ``lost_to``, the deals that lost) are
+    left out to keep a menu fast: ask :func:`best_price` for one product's full
+    explanation (a product page does).
+
+    How it avoids the product-times-deals scan: the gates run once per deal;
+    each live deal's products come from set algebra on the :class:`MenuIndex`;
+    then, per reward method, the deals are taken strongest first (the highest
+    percent, the largest amount off, the lowest price to amount; the weakest
+    first for the retailer), and each product is given the first deal that
+    reaches it by set differences, never a loop over every pair. A stronger
+    deal of one method never gives a higher price than a weaker one, so that
+    first deal is the method's best for the product, unless a weaker deal
+    comes to the same price (a floor, or rounding on a tiny price): then, and
+    only then, that product's deals of the method are compared one by one.
 
     Args:
         menu: The menu, or a :class:`MenuIndex` of it (build one per menu change).
@@ -155,17 +170,62 @@ def price_menu(
     Returns:
         Every product's pricing, by product id, in menu order. A product no deal
         targets keeps its price with no matches.
+
+    Raises:
+        CurrencyMismatchError: A deal's amounts are in another currency than the menu.
     """
     index = menu if isinstance(menu, MenuIndex) else MenuIndex(menu)
-    chosen_policy = policy or DealPolicy()
+    chosen = policy or DealPolicy()
     items = index.items()
+    live, offers = _live(index, deals, context)
+    retailer = chosen.prefer is Preference.RETAILER
+    lows = {item.product_id: floor_of(item, chosen)[0] for item in items}
     bases = {item.product_id: item.price.minor_units for item in items}
-    lows = {item.product_id: floor_of(item, chosen_policy)[0] for item in items}
-    best: dict[str, tuple[int, tuple[int, int, int, str], Deal]] = {}
-    matches: dict[str, list[DealMatch]] = defaultdict(list)
+    prices, winners = _winners(live, bases, lows, retailer=retailer)
+    stackers = _stackers(live, winners) if chosen.stacking else {}
+    out: dict[str, DealPricing] = {}
+    for item in items:
+        product_id = item.product_id
+        offered = tuple(offers[product_id]) if product_id in offers else ()
+        winner = winners.get(product_id)
+        if winner is None:
+            out[product_id] = DealPricing(
+                product_id, item.price, item.price, matches=offered, offers=offered
+            )
+            continue
+        applied = [winner]
+        low = lows[product_id]
+        alone = abs(prices[product_id])
+        if product_id in stackers:
+            base = item.price.minor_units
+            applied = sorted(
+                stackers[product_id],
+                key=lambda e: (_alone(e, base, low, retailer=retailer), e.static),
+            )
+        if len(applied) == 1 and alone != low:
+            final, floor_name = alone, None  # its price alone, which no floor held up
+        else:
+            final, floor_name = stacked_price([e.deal for e in applied], item, chosen)
+        out[product_id] = DealPricing(
+            product_id,
+            item.price,
+            Money._make(final, item.price.currency),
+            deal_ids=tuple([e.deal.id for e in applied]),
+            tier=winner.static[0],
+            floor=floor_name,
+            matches=tuple([e.shared for e in applied]) + offered,
+            offers=offered,
+        )
+    return out
+
+
+def _live(
+    index: MenuIndex, deals: Iterable[Deal], context: MatchContext
+) -> tuple[list[_Live], dict[str, list[DealMatch]]]:
+    """The deals that pass the gates and reach a product; and the offers, by product."""
+    items = index.items()
     offers: dict[str, list[DealMatch]] = defaultdict(list)
-    stackers: dict[str, list[Deal]] = defaultdict(list)
-    sign = 1 if chosen_policy.prefer is Preference.CUSTOMER else -1
+    live: list[_Live] = []
     for deal in deals:
         if gate(deal, context) is not None:
             continue
@@ -175,94 +235,166 @@ def price_menu(
         shared = _shared_match(deal)
         if shared.outcome is MatchOutcome.OFFER:
             for product_id in targets:
-                matches[product_id].append(shared)
                 offers[product_id].append(shared)
             continue
         if items:
             check_currency(deal, items[0])
+        live.append(_Live(deal, targets, shared))
+    return live, offers
+
+
+def _stackers(live: list[_Live], winners: dict[str, _Live]) -> dict[str, list[_Live]]:
+    """For each product whose winner can stack, every deal reaching it that can stack."""
+    stacking = {product_id for product_id, entry in winners.items() if entry.deal.can_stack}
+    stackers: dict[str, list[_Live]] = defaultdict(list)
+    for entry in live:
+        if entry.deal.can_stack:
+            for product_id in entry.targets & stacking:
+                stackers[product_id].append(entry)
+    return stackers
+
+
+class _Live:
+    """A live deal that gives a price, with what the menu needs of it, worked out once."""
+
+    __slots__ = ("a", "b", "deal", "method", "shared", "static", "strength", "targets")
+
+    def __init__(self, deal: Deal, targets: set[str], shared: DealMatch) -> None:
         assert shared.tier is not None
-        static = static_key(deal, shared.tier)
-        for product_id, price in _prices(deal, targets, bases, lows):
-            matches[product_id].append(shared)
-            if deal.can_stack:
-                stackers[product_id].append(deal)
-            signed = sign * price
-            current = best.get(product_id)
-            if (
-                current is None
-                or signed < current[0]
-                or (signed == current[0] and static < current[1])
-            ):
-                best[product_id] = (signed, static, deal)
-    out: dict[str, DealPricing] = {}
-    for item in items:
-        product_id = item.product_id
-        pricing = DealPricing(
-            product_id=product_id,
-            base_price=item.price,
-            price=item.price,
-            matches=tuple(matches.get(product_id, ())),
-            offers=tuple(offers.get(product_id, ())),
-        )
-        winner = best.get(product_id)
-        if winner is not None:
-            pricing = _applied(pricing, item, winner, stackers.get(product_id, []), chosen_policy)
-        out[product_id] = pricing
-    return out
-
-
-def _prices(
-    deal: Deal, targets: Iterable[str], bases: dict[str, int], lows: dict[str, int]
-) -> Iterator[tuple[str, int]]:
-    """Each target's floored price under ``deal`` alone: :func:`discounted`, inlined."""
-    reward = deal.reward
-    if reward.method is RewardMethod.PERCENT_OFF:
-        assert reward.percent is not None
-        numerator, denominator = reward.percent.as_integer_ratio()
-        twice = 200 * denominator
-        for product_id in targets:
-            base = bases[product_id]
-            # base less base x percent / 100, rounded half up
-            price = base - (2 * base * numerator + 100 * denominator) // twice
-            low = lows[product_id]
-            yield product_id, price if price > low else low
-        return
-    assert reward.amount is not None
-    amount = reward.amount.minor_units
-    to_amount = reward.method is RewardMethod.PRICE_TO_AMOUNT
-    for product_id in targets:
-        base = bases[product_id]
-        if to_amount:
-            price = amount if amount < base else base
+        self.deal = deal
+        self.targets = targets
+        self.shared = shared
+        self.static = static_key(deal, shared.tier)
+        reward = deal.reward
+        self.method = reward.method
+        if reward.method is RewardMethod.PERCENT_OFF:
+            assert reward.percent is not None
+            self.a, self.b = reward.percent.as_integer_ratio()
+            # a higher percent never gives a higher price
+            self.strength: tuple[int, int] = (self.a, self.b)
         else:
-            price = base - amount if base > amount else 0
-        low = lows[product_id]
-        yield product_id, price if price > low else low
+            assert reward.amount is not None
+            self.a, self.b = reward.amount.minor_units, 1
+            # a larger amount off, or a lower price to amount, never gives a higher price
+            amount = self.a if reward.method is RewardMethod.AMOUNT_OFF else -self.a
+            self.strength = (amount, 1)
+
+    def stronger_than(self, other: _Live) -> bool:
+        """Whether it discounts more than ``other`` (of the same method)."""
+        return self.strength[0] * other.strength[1] > other.strength[0] * self.strength[1]
+
+
+def _alone(entry: _Live, base: int, low: int, *, retailer: bool) -> int:
+    """The (signed) price ``entry`` gives alone on ``base``, floored at ``low``.
+
+    :func:`~pricekit.deals.match.discounted` and the floor, inlined: negated
+    for the retailer, so that the lowest value always ranks first.
+    """
+    method = entry.method
+    if method is RewardMethod.PERCENT_OFF:
+        # base less base x percent / 100, rounded half up
+        price = base - (2 * base * entry.a + 100 * entry.b) // (200 * entry.b)
+    elif method is RewardMethod.AMOUNT_OFF:
+        price = base - entry.a
+    else:
+        price = entry.a if entry.a < base else base
+    price = max(price, low)
+    return -price if retailer else price
+
+
+def _winners(
+    live: list[_Live], bases: dict[str, int], lows: dict[str, int], *, retailer: bool
+) -> tuple[dict[str, int], dict[str, _Live]]:
+    """Each product's winning deal and the (signed) price it gives alone.
+
+    The lowest signed price wins, then the static tie-breaks.
+    """
+    by_method: dict[RewardMethod, list[_Live]] = defaultdict(list)
+    for entry in live:
+        by_method[entry.method].append(entry)
+    prices: dict[str, int] = {}
+    winners: dict[str, _Live] = {}
+    for group in by_method.values():
+        first, levels = _firsts(group, retailer=retailer)
+        small = _collisions_below(group) if levels > 1 else 0
+        tied: set[str] = set()
+        for product_id, entry in first.items():
+            base, low = bases[product_id], lows[product_id]
+            price = _alone(entry, base, low, retailer=retailer)
+            if levels > 1 and (abs(price) in (low, base) or base < small):
+                tied.add(product_id)  # a deal of another level may give the same price
+                continue
+            _keep(prices, winners, product_id, price, entry)
+        if tied:
+            # compare the method's deals one by one, for those products only
+            reaching: dict[str, list[_Live]] = defaultdict(list)
+            for entry in group:
+                for product_id in entry.targets & tied:
+                    reaching[product_id].append(entry)
+            for product_id, entries in reaching.items():
+                base, low = bases[product_id], lows[product_id]
+                price, entry = min(
+                    ((_alone(e, base, low, retailer=retailer), e) for e in entries),
+                    key=lambda found: (found[0], found[1].static),
+                )
+                _keep(prices, winners, product_id, price, entry)
+    return prices, winners
+
+
+def _collisions_below(group: list[_Live]) -> int:
+    """The base price under which two percent levels of ``group`` may round alike; else 0.
+
+    Percents ``p > q`` take the same (half-up rounded) discount off ``base``
+    only if ``base x (p - q) / 100 < 1``. Amounts never collide off the floors.
+    """
+    percents = sorted(
+        {Fraction(*e.strength) for e in group if e.method is RewardMethod.PERCENT_OFF}
+    )
+    if len(percents) < 2:
+        return 0
+    gap = min(high - low for low, high in itertools.pairwise(percents))
+    return math.ceil(100 / gap)
+
+
+def _keep(
+    prices: dict[str, int], winners: dict[str, _Live], product_id: str, price: int, entry: _Live
+) -> None:
+    """Make ``entry`` the product's winner if it beats the one so far."""
+    current = winners.get(product_id)
+    if current is None:
+        prices[product_id], winners[product_id] = price, entry
+        return
+    held = prices[product_id]
+    if price < held or (price == held and entry.static < current.static):
+        prices[product_id], winners[product_id] = price, entry
+
+
+def _firsts(group: list[_Live], *, retailer: bool) -> tuple[dict[str, _Live], int]:
+    """Per product, the first deal of one method to reach it; and how many levels there are.
+
+    The deals are taken from the strongest down (the weakest up for the
+    retailer), equally strong ones by their static tie-breaks, and each
+    product is given the first that reaches it, by set differences. Deals of
+    one level give a product the same price, so the first is the level's best;
+    a deal of another level can only tie with it on a floor, on the base price
+    (no discount) or when percents round alike on a small price.
+    """
+    ordered = sorted(group, key=lambda e: e.static)
+    ordered.sort(key=lambda e: Fraction(*e.strength), reverse=not retailer)
+    first: dict[str, _Live] = {}
+    reached: set[str] = set()
+    levels = 0
+    level: _Live | None = None
+    for entry in ordered:
+        if level is None or entry.stronger_than(level) or level.stronger_than(entry):
+            level, levels = entry, levels + 1
+        new = entry.targets - reached
+        if new:
+            reached |= new
+            first.update(dict.fromkeys(new, entry))
+    return first, levels
 
 
 def _shared_match(deal: Deal) -> DealMatch:
     """What every product a live deal's targeting reaches gets: the same tier and reason."""
     return targeted(deal, tuple(r.dimension for r in deal.inclusions))
-
-
-def _applied(
-    pricing: DealPricing,
-    item: MenuItem,
-    winner: tuple[int, tuple[int, int, int, str], Deal],
-    stackers: list[Deal],
-    policy: DealPolicy,
-) -> DealPricing:
-    deal = winner[2]
-    applied = [deal]
-    if policy.stacking and deal.can_stack:
-        others = [d for d in stackers if d is not deal]
-        base = item.price.minor_units
-        others.sort(
-            key=lambda d: (
-                floored(discounted(d, base), item, policy)[0]
-                * (1 if policy.prefer is Preference.CUSTOMER else -1),
-                static_key(d, _shared_match(d).tier or 4),
-            )
-        )
-        applied += others
-    return stack(pricing, applied, item, policy, tier=winner[1][0])

@@ -30,7 +30,7 @@ became of it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -63,6 +63,7 @@ __all__ = [
     "match_targeting",
     "price_matches",
     "stack",
+    "stacked_price",
     "static_key",
     "targeted",
 ]
@@ -553,6 +554,25 @@ def stack(
     pricing: DealPricing, applied: list[Deal], item: MenuItem, policy: DealPolicy, *, tier: int
 ) -> DealPricing:
     """``pricing`` with ``applied`` (the winner first) taken off its base price and floored."""
+    final, floor_name = stacked_price(applied, item, policy)
+    return replace(
+        pricing,
+        price=Money._make(final, item.price.currency),
+        deal_ids=tuple(deal.id for deal in applied),
+        tier=tier,
+        floor=floor_name,
+    )
+
+
+def stacked_price(
+    applied: Sequence[Deal], item: MenuItem, policy: DealPolicy
+) -> tuple[int, str | None]:
+    """The price in minor units after ``applied`` (the winner first), floored; and the floor.
+
+    Compounding takes each deal off the price the last one left; cumulative
+    takes each deal's discount on the base price off the base. The floors hold
+    the result once, at the end.
+    """
     base = item.price.minor_units
     running = base
     for deal in applied:
@@ -563,13 +583,7 @@ def stack(
     final, floor_name = floored(max(running, 0), item, policy)
     if running < 0 and floor_name is None:
         floor_name = "zero"  # cumulative discounts took more than the price
-    return replace(
-        pricing,
-        price=Money._make(final, item.price.currency),
-        deal_ids=tuple(deal.id for deal in applied),
-        tier=tier,
-        floor=floor_name,
-    )
+    return final, floor_name
 
 
 def _choose(

@@ -377,12 +377,12 @@ class Deal(PricekitModel):
             return WeeklySchedule(timezone=self.time_zone, days=self.days, windows=windows)
         return WeeklySchedule(timezone=self.time_zone, windows=windows)
 
-    @property
+    @cached_property
     def inclusions(self) -> tuple[Restriction, ...]:
         """The dimensions it targets."""
         return tuple(r for r in self.restrictions if not r.exclude)
 
-    @property
+    @cached_property
     def exclusions(self) -> tuple[Restriction, ...]:
         """The dimensions it leaves out."""
         return tuple(r for r in self.restrictions if r.exclude)
