@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import random
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +19,7 @@ from pricekit.deals.match import (
     StackMode,
     best_price,
 )
-from pricekit.deals.models import Restriction
+from pricekit.deals.models import Deal, Restriction
 from pricekit.errors import InvalidValueError
 from pricekit.money import Money
 
@@ -83,3 +84,67 @@ def test_a_product_listed_twice_is_refused() -> None:
     with pytest.raises(InvalidValueError) as caught:
         MenuIndex([item, item])
     assert caught.value.field == "items[1].product_id"
+
+
+def _tie_prone(seed: int) -> tuple[list[MenuItem], list[Deal]]:
+    """Tiny prices, close percents and amounts, floors: where deals of a method tie."""
+    rng = random.Random(seed)
+    items = [
+        MenuItem(
+            product_id=f"p{n}",
+            price=Money(rng.randrange(0, 60), "USD"),
+            brand_id=f"b{rng.randrange(3)}",
+            category_ids=frozenset({f"c{rng.randrange(3)}"}),
+            cost=Money(rng.randrange(0, 30), "USD"),
+        )
+        for n in range(60)
+    ]
+    deals = []
+    for n in range(40):
+        roll = rng.randrange(3)
+        if roll == 0:
+            reward = {"method": "percent_off", "percent": str(rng.choice((1, 1.5, 2, 3, 50, 99)))}
+        elif roll == 1:
+            reward = {"method": "amount_off", "amount": f"0.{rng.randrange(1, 40):02d} USD"}
+        else:
+            reward = {"method": "price_to_amount", "amount": f"0.{rng.randrange(0, 40):02d} USD"}
+        dimension = rng.choice(("brand", "category", "product", None))
+        restrictions = []
+        if dimension == "brand":
+            restrictions = [{"dimension": "brand", "ids": [f"b{rng.randrange(3)}"]}]
+        elif dimension == "category":
+            restrictions = [{"dimension": "category", "ids": [f"c{rng.randrange(3)}"]}]
+        elif dimension == "product":
+            restrictions = [{"dimension": "product", "ids": [f"p{rng.randrange(60)}"]}]
+        deals.append(
+            Deal.model_validate(
+                {
+                    "id": f"d{n}",
+                    "discount_id": str(n),
+                    "location_id": CONTEXT.location_id,
+                    "name": f"Deal {n}",
+                    "menu_rank": rng.choice((None, 1, 2)),
+                    "can_stack": rng.random() < 0.3,
+                    "reward": reward,
+                    "restrictions": restrictions,
+                }
+            )
+        )
+    return items, deals
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize(
+    "policy",
+    [*POLICIES, DealPolicy(stacking=False, prefer=Preference.RETAILER, floor_at_cost=True)],
+    ids=["default", "no-stack", "cumulative", "retailer", "retailer-cost"],
+)
+def test_ties_within_a_reward_method_are_broken_as_best_price_breaks_them(
+    seed: int, policy: DealPolicy
+) -> None:
+    items, deals = _tie_prone(seed)
+    priced = price_menu(items, deals, CONTEXT, policy=policy)
+    for item in items:
+        alone = best_price(item, deals, CONTEXT, policy=policy)
+        got = priced[item.product_id]
+        assert (got.price, got.deal_ids, got.floor) == (alone.price, alone.deal_ids, alone.floor)
