@@ -7,8 +7,18 @@
 - :mod:`~pricekit.deals.index`: a whole menu against a location's deals.
 - :mod:`~pricekit.deals.merge`: the seed's PTL merge.
 - :mod:`~pricekit.deals.ports`: the deal cache port and its key scheme.
+- :mod:`~pricekit.deals.queries`: the deals page, a product page, the daily-deals page.
+- :mod:`~pricekit.deals.daily`: the daily-deals page's static CSV.
 """
 
+from pricekit.deals.daily import (
+    DAILY_DEALS_COLUMNS,
+    REQUIRED_COLUMNS,
+    CsvProblem,
+    DailyDealsCsvError,
+    read_daily_deals_csv,
+    write_daily_deals_csv,
+)
 from pricekit.deals.index import MenuIndex, price_menu
 from pricekit.deals.match import (
     CandidateOutcome,
@@ -37,12 +47,31 @@ from pricekit.deals.models import (
     deal_id,
 )
 from pricekit.deals.ports import DEAL_CACHE_KEY, DealCache, DealCacheError, deal_cache_key
+from pricekit.deals.queries import (
+    ApplicableDeal,
+    DealsNotCachedError,
+    HiddenDeal,
+    LiveDeals,
+    ProductDeals,
+    ProductOffer,
+    deals_by_weekday,
+    deals_for_weekday,
+    live_deals,
+    live_deals_from_cache,
+    menu_order_key,
+    product_deals,
+)
 from pricekit.deals.sources import parse_dutchie, parse_dutchie_list, parse_ptl, parse_ptl_payload
 
 __all__ = [
+    "DAILY_DEALS_COLUMNS",
     "DEAL_CACHE_KEY",
+    "REQUIRED_COLUMNS",
+    "ApplicableDeal",
     "ApplicationMethod",
     "CandidateOutcome",
+    "CsvProblem",
+    "DailyDealsCsvError",
     "Deal",
     "DealCache",
     "DealCacheError",
@@ -51,14 +80,19 @@ __all__ = [
     "DealPricing",
     "DealReward",
     "DealSource",
+    "DealsNotCachedError",
     "Dimension",
     "Gate",
+    "HiddenDeal",
+    "LiveDeals",
     "MatchContext",
     "MatchOutcome",
     "MenuIndex",
     "MenuItem",
     "MergeReport",
     "Preference",
+    "ProductDeals",
+    "ProductOffer",
     "Restriction",
     "RewardMethod",
     "StackMode",
@@ -66,7 +100,12 @@ __all__ = [
     "best_price",
     "deal_cache_key",
     "deal_id",
+    "deals_by_weekday",
+    "deals_for_weekday",
+    "live_deals",
+    "live_deals_from_cache",
     "match_deal",
+    "menu_order_key",
     "merge_ptl",
     "merge_ptl_report",
     "parse_dutchie",
@@ -74,4 +113,7 @@ __all__ = [
     "parse_ptl",
     "parse_ptl_payload",
     "price_menu",
+    "product_deals",
+    "read_daily_deals_csv",
+    "write_daily_deals_csv",
 ]
