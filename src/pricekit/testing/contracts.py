@@ -20,11 +20,13 @@ Suites: :class:`CatalogRepositoryContract` (fixture ``catalog_repository_factory
 :class:`MarkdownPlanRepositoryContract` (``markdown_plan_repository``),
 :class:`MarkdownWaveRepositoryContract` (``markdown_wave_repository``),
 :class:`MarkdownHistoryRepositoryContract` (``markdown_history_repository``),
-:class:`PromotionRepositoryContract` (``promotion_repository``) and
-:class:`PromotionUsageRepositoryContract` (``promotion_usage_repository``); the
-markdown and promotion fixtures return a fresh, empty repository. The
+:class:`PromotionRepositoryContract` (``promotion_repository``),
+:class:`PromotionUsageRepositoryContract` (``promotion_usage_repository``) and
+:class:`DealCacheContract` (``deal_cache``); the markdown, promotion and deal
+fixtures return a fresh, empty repository or cache. The
 ``promotion_usage_repository`` one implements both promotion ports (recording
-needs a stored promotion) and must be safe to share between threads.
+needs a stored promotion); it and the ``deal_cache`` must be safe to share
+between threads.
 
 pricekit runs the same suites against its in-memory adapters and, with their
 extras, against SQLAlchemy (SQLite and PostgreSQL) and Redis, so an adapter
@@ -55,6 +57,7 @@ from pricekit.catalog import (  # noqa: E402
     Vendor,
 )
 from pricekit.money import Money  # noqa: E402
+from pricekit.testing._deal_contracts import DealCacheContract  # noqa: E402
 from pricekit.testing._markdown_contracts import (  # noqa: E402
     MarkdownHistoryRepositoryContract,
     MarkdownPlanRepositoryContract,
@@ -69,6 +72,7 @@ from pricekit.testing.strategies import catalogs  # noqa: E402
 __all__ = [
     "CatalogRepositoryContract",
     "CatalogRepositoryFactory",
+    "DealCacheContract",
     "MarkdownHistoryRepositoryContract",
     "MarkdownPlanRepositoryContract",
     "MarkdownWaveRepositoryContract",

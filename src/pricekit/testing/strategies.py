@@ -21,6 +21,14 @@ both), so drawn promotions apply to drawn carts. With
 :func:`evaluation_contexts`, property-test your checkout around
 :func:`pricekit.promotions.evaluate`.
 
+For deals, :func:`deal_lists` and :func:`menus` (built from :func:`deals`,
+:func:`menu_items`, :func:`deal_rewards` and :func:`deal_restrictions`) draw
+their targeting from the same :class:`DealPools` (products ``p1`` to ``p4``,
+categories ``c1`` to ``c3``, brands, vendors, weights, tags, inventory tags and
+pricing tiers), so drawn deals match drawn menu items in every dimension and
+tier. With :func:`deal_policies` and :func:`match_contexts`, property-test your
+menu around :func:`pricekit.deals.best_price` and :func:`pricekit.deals.price_menu`.
+
 Needs the ``testing`` extra (``pip install 'pricekit[testing]'``).
 """
 
@@ -45,6 +53,19 @@ from pricekit.catalog import (  # noqa: E402
     Vendor,
 )
 from pricekit.money import CURRENCIES, Currency, Money, get_currency  # noqa: E402
+from pricekit.testing._deal_strategies import (  # noqa: E402
+    DEALS_FROM,
+    DEALS_TO,
+    DealPools,
+    deal_lists,
+    deal_policies,
+    deal_restrictions,
+    deal_rewards,
+    deals,
+    match_contexts,
+    menu_items,
+    menus,
+)
 from pricekit.testing._pricing_strategies import (  # noqa: E402
     PRICING_INSTANT,
     PriceListsData,
@@ -70,7 +91,10 @@ from pricekit.testing._time_strategies import (  # noqa: E402
 )
 
 __all__ = [
+    "DEALS_FROM",
+    "DEALS_TO",
     "PRICING_INSTANT",
+    "DealPools",
     "PriceListsData",
     "aware_datetimes",
     "cart_lines",
@@ -78,9 +102,17 @@ __all__ = [
     "catalogs",
     "currencies",
     "currency_codes",
+    "deal_lists",
+    "deal_policies",
+    "deal_restrictions",
+    "deal_rewards",
+    "deals",
     "decimal_quantities",
     "evaluation_contexts",
     "item_filters",
+    "match_contexts",
+    "menu_items",
+    "menus",
     "money",
     "price_lists_data",
     "price_queries",
