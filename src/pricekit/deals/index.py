@@ -7,8 +7,8 @@ deal-first: the gates run once per deal (they do not depend on the product),
 each live deal's products are found by set intersections of its inclusions
 minus its exclusions, and only the pairs that match are priced. Each product's
 result is what :func:`~pricekit.deals.match.best_price` gives for it with the
-same deals; its ``matches`` hold the deals that targeted it (and the offers),
-not every deal of the location.
+same deals; its ``matches`` hold the deals applied and the offers, not every
+deal of the location.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from pricekit.deals.match import (
     MatchOutcome,
     MenuItem,
     Preference,
+    StackMode,
     check_currency,
     floor_of,
     gate,
@@ -37,7 +38,7 @@ from pricekit.deals.match import (
 )
 from pricekit.deals.models import Deal, Dimension, Restriction, RewardMethod
 from pricekit.errors import InvalidValueError
-from pricekit.money import Money
+from pricekit.money import Currency, Money
 
 __all__ = ["MenuIndex", "price_menu"]
 
@@ -184,9 +185,10 @@ def price_menu(
     prices, winners = _winners(live, bases, lows, retailer=retailer)
     stackers = _stackers(live, winners) if chosen.stacking else {}
     out: dict[str, DealPricing] = {}
+    amounts: dict[tuple[int, Currency], Money] = {}  # one Money per price, shared
     for item in items:
         product_id = item.product_id
-        offered = tuple(offers[product_id]) if product_id in offers else ()
+        offered = offers.get(product_id, ())
         winner = winners.get(product_id)
         if winner is None:
             out[product_id] = DealPricing(
@@ -195,25 +197,31 @@ def price_menu(
             continue
         applied = [winner]
         low = lows[product_id]
-        alone = abs(prices[product_id])
+        final, floor_name = abs(prices[product_id]), None  # its price alone, no floor
         if product_id in stackers:
             base = item.price.minor_units
             applied = sorted(
                 stackers[product_id],
                 key=lambda e: (_alone(e, base, low, retailer=retailer), e.static),
             )
-        if len(applied) == 1 and alone != low:
-            final, floor_name = alone, None  # its price alone, which no floor held up
-        else:
+            final = _stacked(applied, base, low, chosen)
+        if final == low:
+            # a floor may have held it up: say which, as best_price does
             final, floor_name = stacked_price([e.deal for e in applied], item, chosen)
+        key = (final, item.price.currency)
+        amount = amounts.get(key)
+        if amount is None:
+            amount = amounts[key] = Money._make(final, item.price.currency)
         out[product_id] = DealPricing(
             product_id,
             item.price,
-            Money._make(final, item.price.currency),
-            deal_ids=tuple([e.deal.id for e in applied]),
+            amount,
+            deal_ids=winner.alone_ids if len(applied) == 1 else tuple([e.deal.id for e in applied]),
             tier=winner.static[0],
             floor=floor_name,
-            matches=tuple([e.shared for e in applied]) + offered,
+            matches=winner.alone_matches
+            if len(applied) == 1 and not offered
+            else tuple([e.shared for e in applied]) + offered,
             offers=offered,
         )
     return out
@@ -221,10 +229,11 @@ def price_menu(
 
 def _live(
     index: MenuIndex, deals: Iterable[Deal], context: MatchContext
-) -> tuple[list[_Live], dict[str, list[DealMatch]]]:
+) -> tuple[list[_Live], dict[str, tuple[DealMatch, ...]]]:
     """The deals that pass the gates and reach a product; and the offers, by product."""
     items = index.items()
-    offers: dict[str, list[DealMatch]] = defaultdict(list)
+    # tuples, not lists: one object per product in the result, none left behind
+    offers: dict[str, tuple[DealMatch, ...]] = {}
     live: list[_Live] = []
     for deal in deals:
         if gate(deal, context) is not None:
@@ -235,7 +244,7 @@ def _live(
         shared = _shared_match(deal)
         if shared.outcome is MatchOutcome.OFFER:
             for product_id in targets:
-                offers[product_id].append(shared)
+                offers[product_id] = (*offers.get(product_id, ()), shared)
             continue
         if items:
             check_currency(deal, items[0])
@@ -257,7 +266,18 @@ def _stackers(live: list[_Live], winners: dict[str, _Live]) -> dict[str, list[_L
 class _Live:
     """A live deal that gives a price, with what the menu needs of it, worked out once."""
 
-    __slots__ = ("a", "b", "deal", "method", "shared", "static", "strength", "targets")
+    __slots__ = (
+        "a",
+        "alone_ids",
+        "alone_matches",
+        "b",
+        "deal",
+        "method",
+        "shared",
+        "static",
+        "strength",
+        "targets",
+    )
 
     def __init__(self, deal: Deal, targets: set[str], shared: DealMatch) -> None:
         assert shared.tier is not None
@@ -265,6 +285,9 @@ class _Live:
         self.targets = targets
         self.shared = shared
         self.static = static_key(deal, shared.tier)
+        # what a product it wins alone gets, built once and shared
+        self.alone_ids = (deal.id,)
+        self.alone_matches = (shared,)
         reward = deal.reward
         self.method = reward.method
         if reward.method is RewardMethod.PERCENT_OFF:
@@ -284,22 +307,45 @@ class _Live:
         return self.strength[0] * other.strength[1] > other.strength[0] * self.strength[1]
 
 
-def _alone(entry: _Live, base: int, low: int, *, retailer: bool) -> int:
-    """The (signed) price ``entry`` gives alone on ``base``, floored at ``low``.
+def _off(entry: _Live, minor: int) -> int:
+    """The price in minor units after ``entry`` on ``minor``, never below zero.
 
-    :func:`~pricekit.deals.match.discounted` and the floor, inlined: negated
-    for the retailer, so that the lowest value always ranks first.
+    :func:`~pricekit.deals.match.discounted`, inlined: the menu's innermost step.
     """
     method = entry.method
     if method is RewardMethod.PERCENT_OFF:
-        # base less base x percent / 100, rounded half up
-        price = base - (2 * base * entry.a + 100 * entry.b) // (200 * entry.b)
+        # minor less minor x percent / 100, rounded half up
+        price = minor - (2 * minor * entry.a + 100 * entry.b) // (200 * entry.b)
     elif method is RewardMethod.AMOUNT_OFF:
-        price = base - entry.a
+        price = minor - entry.a
     else:
-        price = entry.a if entry.a < base else base
-    price = max(price, low)
+        return entry.a if entry.a < minor else minor
+    return max(price, 0)
+
+
+def _alone(entry: _Live, base: int, low: int, *, retailer: bool) -> int:
+    """The (signed) price ``entry`` gives alone on ``base``, floored at ``low``.
+
+    Negated for the retailer, so that the lowest value always ranks first.
+    """
+    price = max(_off(entry, base), low)
     return -price if retailer else price
+
+
+def _stacked(applied: list[_Live], base: int, low: int, policy: DealPolicy) -> int:
+    """:func:`~pricekit.deals.match.stacked_price` of a stack no floor holds up.
+
+    A stack that reaches ``low`` is held there; the caller then asks
+    :func:`~pricekit.deals.match.stacked_price`, which names the floor.
+    """
+    running = base
+    if policy.stack_mode is StackMode.COMPOUNDING:
+        for entry in applied:
+            running = _off(entry, running)
+    else:
+        for entry in applied:
+            running -= base - _off(entry, base)
+    return max(running, low)
 
 
 def _winners(
@@ -320,11 +366,18 @@ def _winners(
         tied: set[str] = set()
         for product_id, entry in first.items():
             base, low = bases[product_id], lows[product_id]
-            price = _alone(entry, base, low, retailer=retailer)
-            if levels > 1 and (abs(price) in (low, base) or base < small):
+            price = max(_off(entry, base), low)
+            if levels > 1 and (price in (low, base) or base < small):
                 tied.add(product_id)  # a deal of another level may give the same price
                 continue
-            _keep(prices, winners, product_id, price, entry)
+            signed = -price if retailer else price
+            held = prices.get(product_id)
+            if (
+                held is None
+                or signed < held
+                or (signed == held and entry.static < winners[product_id].static)
+            ):
+                prices[product_id], winners[product_id] = signed, entry
         if tied:
             # compare the method's deals one by one, for those products only
             reaching: dict[str, list[_Live]] = defaultdict(list)

@@ -30,11 +30,13 @@ became of it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
 
 from pricekit.deals.models import ApplicationMethod, Deal, Dimension, Restriction, RewardMethod
 from pricekit.errors import CurrencyMismatchError
@@ -368,6 +370,14 @@ class CandidateOutcome(StrEnum):
     LOST = "lost"
 
 
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+
+
+def _nothing() -> Mapping[str, Any]:
+    """An empty mapping no one can change, shared by every pricing without detail."""
+    return _NOTHING
+
+
 @dataclass(frozen=True, slots=True)
 class DealPricing:
     """A product's price after deals, and the reasons.
@@ -393,9 +403,9 @@ class DealPricing:
     tier: int | None = None
     floor: str | None = None
     matches: tuple[DealMatch, ...] = ()
-    prices: dict[str, Money] = field(default_factory=dict)
-    outcomes: dict[str, CandidateOutcome] = field(default_factory=dict)
-    lost_to: dict[str, str] = field(default_factory=dict)
+    prices: Mapping[str, Money] = field(default_factory=_nothing)
+    outcomes: Mapping[str, CandidateOutcome] = field(default_factory=_nothing)
+    lost_to: Mapping[str, str] = field(default_factory=_nothing)
     offers: tuple[DealMatch, ...] = ()
 
     @property
