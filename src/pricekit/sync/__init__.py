@@ -1,8 +1,23 @@
 """The reference sync runner: phases that pull deals from a point of sale into the deal cache.
 
+- :mod:`~pricekit.sync.runner`: the runner, phases, reports, progress events.
+- :mod:`~pricekit.sync.phases`: the seed's six phases and the two scheduled jobs.
+- :mod:`~pricekit.sync.lock`: the in-process lock.
 - :mod:`~pricekit.sync.ports`: the lock, run history, sources and sinks the phases use.
 """
 
+from pricekit.sync.lock import InProcessLock
+from pricekit.sync.phases import (
+    CacheRefreshPhase,
+    DiscountPhase,
+    DiscountPushPhase,
+    EnrichmentPhase,
+    InventoryPhase,
+    InventoryPushPhase,
+    MarkdownActivationPhase,
+    PromotionReconcilePhase,
+    reference_phases,
+)
 from pricekit.sync.ports import (
     DiscountSink,
     DiscountSource,
@@ -16,17 +31,59 @@ from pricekit.sync.ports import (
     SyncLock,
     SyncRunRepository,
 )
+from pricekit.sync.runner import (
+    FailurePolicy,
+    InMemorySyncRunRepository,
+    LocationDone,
+    LocationOutcome,
+    Phase,
+    PhaseFinished,
+    PhaseReport,
+    PhaseResult,
+    PhaseStarted,
+    PhaseStatus,
+    ProgressEvent,
+    RunReport,
+    RunStatus,
+    SyncContext,
+    SyncRunner,
+)
 
 __all__ = [
+    "CacheRefreshPhase",
+    "DiscountPhase",
+    "DiscountPushPhase",
     "DiscountSink",
     "DiscountSource",
+    "EnrichmentPhase",
     "EnrichmentSource",
+    "FailurePolicy",
+    "InMemorySyncRunRepository",
+    "InProcessLock",
+    "InventoryPhase",
+    "InventoryPushPhase",
     "InventoryRecord",
     "InventorySink",
     "InventorySource",
     "Location",
+    "LocationDone",
+    "LocationOutcome",
+    "MarkdownActivationPhase",
+    "Phase",
+    "PhaseFinished",
+    "PhaseReport",
+    "PhaseResult",
+    "PhaseStarted",
+    "PhaseStatus",
+    "ProgressEvent",
+    "PromotionReconcilePhase",
+    "RunReport",
+    "RunStatus",
     "SourceAuthError",
     "SourceError",
+    "SyncContext",
     "SyncLock",
     "SyncRunRepository",
+    "SyncRunner",
+    "reference_phases",
 ]
