@@ -352,3 +352,34 @@ def test_history_keeps_the_newest_runs() -> None:
     reports = [runner.run_once() for _ in range(3)]
     assert history.recent() == [reports[2], reports[1]]
     assert history.recent(1) == [reports[2]]
+
+
+def test_the_promotion_reconcile_job_runs_under_the_runner_at_its_instant() -> None:
+    from pricekit.memory import InMemoryPromotionRepository
+    from pricekit.promotions.models import PromotionStatus
+    from pricekit.promotions.service import PromotionService
+    from pricekit.sync.phases import PromotionReconcilePhase
+    from pricekit.time import ManualClock
+
+    repository = InMemoryPromotionRepository()
+    service = PromotionService(promotions=repository, usage=repository, clock=ManualClock(AT))
+    service.create_promotion(
+        {
+            "id": "p1",
+            "business_id": "b1",
+            "name": "20% off tees",
+            "type": "percentage_discount",
+            "scope": "line",
+            "currency": "USD",
+            "status": "scheduled",
+            "valid_from": AT + timedelta(minutes=1),
+            "item_filter": {"category_ids": ["tees"]},
+            "rewards": [{"type": "pct_off_item", "percent": 20}],
+        }
+    )
+    clock = FixedClock(AT + timedelta(minutes=1))
+    runner = SyncRunner([PromotionReconcilePhase(service)], clock=clock, name="every-minute")
+    report = runner.run_once()
+    assert report.phases[0].result.counts == {"changed": 1}
+    assert repository.get("p1").status is PromotionStatus.ACTIVE
+    assert runner.run_once().phases[0].result.counts == {"changed": 0}
