@@ -706,3 +706,23 @@ def test_plans_and_waves_can_be_created_from_models() -> None:
     with pytest.raises(InvalidValueError) as info:
         world.service.create_wave("fall", wave.evolve(id="w10", status=WaveStatus.ACTIVE))
     assert info.value.field == "status"
+
+
+def test_the_activate_due_job_runs_every_minute_under_a_sync_runner() -> None:
+    from pricekit.sync import MarkdownActivationPhase, SyncRunner
+    from pricekit.testing import FixedClock
+
+    world = World()
+    soon = T0 + timedelta(minutes=1)
+    world.wave(
+        scopes=[{"type": "variant", "ids": ["tee-m"]}],
+        locations=[{"location_id": "s1"}, {"location_id": "s2", "activate_at": soon}],
+    )
+    world.service.activate("w1")
+    assert world.price("tee-m", "s2") is None
+    early = SyncRunner([MarkdownActivationPhase(world.service)], clock=FixedClock(T0))
+    assert early.run_once().phases[0].result.counts == {"activated": 0}
+    due = SyncRunner([MarkdownActivationPhase(world.service)], clock=FixedClock(soon))
+    assert due.run_once().phases[0].result.counts == {"activated": 1}
+    world.clock.set(soon)
+    assert world.price("tee-m", "s2") == usd("15.00")
