@@ -3,6 +3,7 @@
 - :mod:`~pricekit.sync.runner`: the runner, phases, reports, progress events.
 - :mod:`~pricekit.sync.phases`: the seed's six phases and the two scheduled jobs.
 - :mod:`~pricekit.sync.lock`: the in-process lock.
+- :mod:`~pricekit.sync.webhook`: the PTL webhook, framework-free.
 - :mod:`~pricekit.sync.ports`: the lock, run history, sources and sinks the phases use.
 """
 
@@ -48,6 +49,7 @@ from pricekit.sync.runner import (
     SyncContext,
     SyncRunner,
 )
+from pricekit.sync.webhook import PtlWebhook, WebhookResponse
 
 __all__ = [
     "CacheRefreshPhase",
@@ -77,6 +79,7 @@ __all__ = [
     "PhaseStatus",
     "ProgressEvent",
     "PromotionReconcilePhase",
+    "PtlWebhook",
     "RunReport",
     "RunStatus",
     "SourceAuthError",
@@ -85,5 +88,6 @@ __all__ = [
     "SyncLock",
     "SyncRunRepository",
     "SyncRunner",
+    "WebhookResponse",
     "reference_phases",
 ]
