@@ -27,6 +27,10 @@ CORE_MODULES = (
     "pricekit.errors",
     "pricekit.memory",
     "pricekit.testing",
+    "pricekit.deals",
+    "pricekit.sync",
+    "pricekit.sync.files",
+    "pricekit.sync.webhook",
 )
 
 
@@ -88,6 +92,7 @@ print("ok")
         ("pricekit.testing.strategies", "hypothesis", "testing"),
         ("pricekit.testing.contracts", "pytest", "testing"),
         ("pricekit.testing.contracts", "hypothesis", "testing"),
+        ("pricekit.sync.http", "httpx", "http"),
     ],
 )
 def test_optional_module_without_its_extra_names_the_install_command(

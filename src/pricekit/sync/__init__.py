@@ -3,10 +3,14 @@
 - :mod:`~pricekit.sync.runner`: the runner, phases, reports, progress events.
 - :mod:`~pricekit.sync.phases`: the seed's six phases and the two scheduled jobs.
 - :mod:`~pricekit.sync.lock`: the in-process lock.
+- :mod:`~pricekit.sync.files`: discounts from a folder of exported records.
+- :mod:`~pricekit.sync.http`: the Dutchie POS and back-office clients and
+  sources (the ``http`` extra; import it directly).
 - :mod:`~pricekit.sync.webhook`: the PTL webhook, framework-free.
 - :mod:`~pricekit.sync.ports`: the lock, run history, sources and sinks the phases use.
 """
 
+from pricekit.sync.files import JsonFileDiscountSource, write_discount_file
 from pricekit.sync.lock import InProcessLock
 from pricekit.sync.phases import (
     CacheRefreshPhase,
@@ -67,6 +71,7 @@ __all__ = [
     "InventoryRecord",
     "InventorySink",
     "InventorySource",
+    "JsonFileDiscountSource",
     "Location",
     "LocationDone",
     "LocationOutcome",
@@ -90,4 +95,5 @@ __all__ = [
     "SyncRunner",
     "WebhookResponse",
     "reference_phases",
+    "write_discount_file",
 ]
