@@ -294,17 +294,13 @@ class _Live:
             assert reward.percent is not None
             self.a, self.b = reward.percent.as_integer_ratio()
             # a higher percent never gives a higher price
-            self.strength: tuple[int, int] = (self.a, self.b)
+            self.strength = Fraction(self.a, self.b)
         else:
             assert reward.amount is not None
             self.a, self.b = reward.amount.minor_units, 1
             # a larger amount off, or a lower price to amount, never gives a higher price
             amount = self.a if reward.method is RewardMethod.AMOUNT_OFF else -self.a
-            self.strength = (amount, 1)
-
-    def stronger_than(self, other: _Live) -> bool:
-        """Whether it discounts more than ``other`` (of the same method)."""
-        return self.strength[0] * other.strength[1] > other.strength[0] * self.strength[1]
+            self.strength = Fraction(amount)
 
 
 def _off(entry: _Live, minor: int) -> int:
@@ -400,9 +396,7 @@ def _collisions_below(group: list[_Live]) -> int:
     Percents ``p > q`` take the same (half-up rounded) discount off ``base``
     only if ``base x (p - q) / 100 < 1``. Amounts never collide off the floors.
     """
-    percents = sorted(
-        {Fraction(*e.strength) for e in group if e.method is RewardMethod.PERCENT_OFF}
-    )
+    percents = sorted({e.strength for e in group if e.method is RewardMethod.PERCENT_OFF})
     if len(percents) < 2:
         return 0
     gap = min(high - low for low, high in itertools.pairwise(percents))
@@ -433,13 +427,13 @@ def _firsts(group: list[_Live], *, retailer: bool) -> tuple[dict[str, _Live], in
     (no discount) or when percents round alike on a small price.
     """
     ordered = sorted(group, key=lambda e: e.static)
-    ordered.sort(key=lambda e: Fraction(*e.strength), reverse=not retailer)
+    ordered.sort(key=lambda e: e.strength, reverse=not retailer)
     first: dict[str, _Live] = {}
     reached: set[str] = set()
     levels = 0
     level: _Live | None = None
     for entry in ordered:
-        if level is None or entry.stronger_than(level) or level.stronger_than(entry):
+        if level is None or entry.strength != level.strength:
             level, levels = entry, levels + 1
         new = entry.targets - reached
         if new:

@@ -221,7 +221,31 @@ class _Http:
         return body
 
 
-class DutchiePosClient:
+class _Closing:
+    """A client over one :class:`_Http`: ``close()`` and ``with`` close its pool.
+
+    Closing does not log a back-office session out.
+    """
+
+    _http: _Http
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class DutchiePosClient(_Closing):
     """A client of Dutchie's POS API: one location's discounts per API key.
 
     ``timeout`` is per phase of a request (connecting, sending, each read), as
@@ -302,23 +326,8 @@ class DutchiePosClient:
         body = self._http.json(response, location_id=location_id)
         return self._http.discount_list(body, location_id=location_id)
 
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._http.client.close()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class BackofficeClient:
+class BackofficeClient(_Closing):
     """A client of Dutchie's back office: logs in once, then lists discounts per location.
 
     The login happens on the first :meth:`list_discounts` (or an explicit
@@ -442,21 +451,6 @@ class BackofficeClient:
                     body = body[key]
                     break
         return self._http.discount_list(body, location_id=location_id)
-
-    def close(self) -> None:
-        """Close the connection pool (the session is not logged out)."""
-        self._http.client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _login(self, *, location_id: str | None) -> None:
         self._logged_in = False

@@ -28,6 +28,7 @@ reconcile, so one runner (and one lock) schedules them too.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from pricekit.deals.models import Deal
@@ -234,11 +235,10 @@ class CacheRefreshPhase:
         result = _per_location(context, refresh, locations=ready)
         if kept:
             note = f"kept the previously cached deals of {', '.join(kept)} (no fresh read)"
-            result = PhaseResult(
+            result = replace(
+                result,
                 counts={**result.counts, "kept": len(kept)},
                 warnings=(*result.warnings, note),
-                errors=result.errors,
-                locations=result.locations,
             )
         return result
 

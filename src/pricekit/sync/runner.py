@@ -30,7 +30,8 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -537,23 +538,23 @@ def _overall(reports: Sequence[PhaseReport], stop_reason: str) -> RunStatus:
     return RunStatus.OK
 
 
-class _stopping_on_signals:  # noqa: N801 - used as a context manager
-    """Set ``event`` on SIGINT and SIGTERM while inside; the handlers are restored after."""
+@contextmanager
+def _stopping_on_signals(event: threading.Event, *, enabled: bool) -> Iterator[None]:
+    """Set ``event`` on SIGINT and SIGTERM while inside; the old handlers are put back after.
 
-    def __init__(self, event: threading.Event, *, enabled: bool) -> None:
-        self._event = event
-        self._enabled = enabled and threading.current_thread() is threading.main_thread()
-        self._previous: dict[int, Any] = {}
+    Only from the main thread (the only one Python lets install handlers).
+    """
+    previous: dict[int, Any] = {}
 
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
+    def handle(signum: int, frame: FrameType | None) -> None:
         logger.info("signal %s: finishing the current run, then stopping", signum)
-        self._event.set()
+        event.set()
 
-    def __enter__(self) -> None:
-        if self._enabled:
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                self._previous[signum] = signal.signal(signum, self._handle)
-
-    def __exit__(self, *exc: object) -> None:
-        for signum, handler in self._previous.items():
+    if enabled and threading.current_thread() is threading.main_thread():
+        for wanted in (signal.SIGINT, signal.SIGTERM):
+            previous[wanted] = signal.signal(wanted, handle)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
             signal.signal(signum, handler)
