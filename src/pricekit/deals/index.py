@@ -293,14 +293,14 @@ class _Live:
         if reward.method is RewardMethod.PERCENT_OFF:
             assert reward.percent is not None
             self.a, self.b = reward.percent.as_integer_ratio()
-            # a higher percent never gives a higher price
-            self.strength = Fraction(self.a, self.b)
+            # a higher percent never gives a higher price (a Decimal compares exactly)
+            self.strength: Decimal | int = reward.percent
         else:
             assert reward.amount is not None
             self.a, self.b = reward.amount.minor_units, 1
             # a larger amount off, or a lower price to amount, never gives a higher price
             amount = self.a if reward.method is RewardMethod.AMOUNT_OFF else -self.a
-            self.strength = Fraction(amount)
+            self.strength = amount
 
 
 def _off(entry: _Live, minor: int) -> int:
@@ -396,7 +396,7 @@ def _collisions_below(group: list[_Live]) -> int:
     Percents ``p > q`` take the same (half-up rounded) discount off ``base``
     only if ``base x (p - q) / 100 < 1``. Amounts never collide off the floors.
     """
-    percents = sorted({e.strength for e in group if e.method is RewardMethod.PERCENT_OFF})
+    percents = sorted({Fraction(e.strength) for e in group if e.method is RewardMethod.PERCENT_OFF})
     if len(percents) < 2:
         return 0
     gap = min(high - low for low, high in itertools.pairwise(percents))
