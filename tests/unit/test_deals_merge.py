@@ -6,74 +6,24 @@ import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
 
 from pricekit.deals.merge import MergeReport, merge_ptl, merge_ptl_report
-from pricekit.deals.models import Deal, DealReward, DealSource, RewardMethod
+from pricekit.deals.models import Deal, DealSource
 from pricekit.deals.ports import DealCache, DealCacheError, deal_cache_key
 from pricekit.errors import BackendUnavailableError, InvalidValueError, PricekitError
 from pricekit.memory.deals import InMemoryDealCache
+from pricekit.testing._deal_contracts import _LOC as LOC
+from pricekit.testing._deal_contracts import _cached_ptl as cached_ptl
+from pricekit.testing._deal_contracts import _deal as deal
+from pricekit.testing._deal_contracts import _dutchie as dutchie
 
-LOC = "loc-1"
 OTHER = "loc-2"
 MAR_6 = datetime(2026, 3, 6, tzinfo=UTC)
 MAR_6_NOON = datetime(2026, 3, 6, 12, tzinfo=UTC)
 MAR_7 = datetime(2026, 3, 7, tzinfo=UTC)
 MAR_8 = datetime(2026, 3, 8, tzinfo=UTC)
-
-
-def deal(
-    id: str,
-    discount_id: str,
-    *,
-    source: DealSource = DealSource.DUTCHIE,
-    name: str = "",
-    location: str = LOC,
-    valid_from: datetime | None = None,
-    valid_to: datetime | None = None,
-) -> Deal:
-    return Deal(
-        id=id,
-        discount_id=discount_id,
-        location_id=location,
-        source=source,
-        name=name or f"Deal {discount_id}",
-        valid_from=valid_from,
-        valid_to=valid_to,
-        reward=DealReward(method=RewardMethod.PERCENT_OFF, percent=Decimal(10)),
-    )
-
-
-def dutchie(
-    discount_id: str,
-    name: str = "",
-    *,
-    location: str = LOC,
-    valid_from: datetime | None = None,
-    valid_to: datetime | None = None,
-) -> Deal:
-    """A Dutchie deal as the sync caches it: ``{location}_{discount}``."""
-    return deal(
-        f"{location}_{discount_id}",
-        discount_id,
-        name=name,
-        location=location,
-        valid_from=valid_from,
-        valid_to=valid_to,
-    )
-
-
-def cached_ptl(discount_id: str, name: str = "", *, location: str = LOC) -> Deal:
-    """A PTL deal as an earlier merge cached it: ``{location}_ptl_{discount}``, source ptl."""
-    return deal(
-        f"{location}_ptl_{discount_id}",
-        discount_id,
-        source=DealSource.PTL,
-        name=name,
-        location=location,
-    )
 
 
 def raw(

@@ -130,10 +130,14 @@ def _dutchie(
     )
 
 
-def _cached_ptl(discount_id: str, *, location: str = _LOC) -> Deal:
+def _cached_ptl(discount_id: str, name: str = "", *, location: str = _LOC) -> Deal:
     """A PTL deal as an earlier merge cached it: ``{location}_ptl_{discount}``, source ptl."""
     return _deal(
-        f"{location}_ptl_{discount_id}", discount_id, location=location, source=DealSource.PTL
+        f"{location}_ptl_{discount_id}",
+        discount_id,
+        location=location,
+        source=DealSource.PTL,
+        name=name,
     )
 
 
