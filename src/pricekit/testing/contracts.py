@@ -17,13 +17,16 @@ then runs every contract test against your implementation::
             return make
 
 Suites: :class:`CatalogRepositoryContract` (fixture ``catalog_repository_factory``),
+:class:`PriceListRepositoryContract` (``price_list_repository``),
+:class:`PriceListItemRepositoryContract` (``price_list_item_repository``),
+:class:`PriceListScopeRepositoryContract` (``price_list_scope_repository``),
 :class:`MarkdownPlanRepositoryContract` (``markdown_plan_repository``),
 :class:`MarkdownWaveRepositoryContract` (``markdown_wave_repository``),
 :class:`MarkdownHistoryRepositoryContract` (``markdown_history_repository``),
 :class:`PromotionRepositoryContract` (``promotion_repository``),
 :class:`PromotionUsageRepositoryContract` (``promotion_usage_repository``) and
-:class:`DealCacheContract` (``deal_cache``); the markdown, promotion and deal
-fixtures return a fresh, empty repository or cache. The
+:class:`DealCacheContract` (``deal_cache``); the pricing, markdown, promotion and
+deal fixtures return a fresh, empty repository or cache. The
 ``promotion_usage_repository`` one implements both promotion ports (recording
 needs a stored promotion); it and the ``deal_cache`` must be safe to share
 between threads.
@@ -63,6 +66,11 @@ from pricekit.testing._markdown_contracts import (  # noqa: E402
     MarkdownPlanRepositoryContract,
     MarkdownWaveRepositoryContract,
 )
+from pricekit.testing._pricing_contracts import (  # noqa: E402
+    PriceListItemRepositoryContract,
+    PriceListRepositoryContract,
+    PriceListScopeRepositoryContract,
+)
 from pricekit.testing._promotion_contracts import (  # noqa: E402
     PromotionRepositoryContract,
     PromotionUsageRepositoryContract,
@@ -76,6 +84,9 @@ __all__ = [
     "MarkdownHistoryRepositoryContract",
     "MarkdownPlanRepositoryContract",
     "MarkdownWaveRepositoryContract",
+    "PriceListItemRepositoryContract",
+    "PriceListRepositoryContract",
+    "PriceListScopeRepositoryContract",
     "PromotionRepositoryContract",
     "PromotionUsageRepositoryContract",
     "sample_catalog",
