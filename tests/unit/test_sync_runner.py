@@ -30,6 +30,7 @@ from pricekit.sync.runner import (
     PhaseStarted,
     PhaseStatus,
     ProgressEvent,
+    RunReport,
     RunStatus,
     SyncContext,
     SyncRunner,
@@ -383,3 +384,30 @@ def test_the_promotion_reconcile_job_runs_under_the_runner_at_its_instant() -> N
     assert report.phases[0].result.counts == {"changed": 1}
     assert repository.get("p1").status is PromotionStatus.ACTIVE
     assert runner.run_once().phases[0].result.counts == {"changed": 0}
+
+
+def test_a_report_comes_back_from_its_dict() -> None:
+    pipeline = Pipeline()
+    pipeline.pos.fail_for("loc-a", "dutchie-pos: 503")
+    report = pipeline.runner().run_once()
+    again = RunReport.from_dict(report.to_dict())
+    assert again.to_dict() == report.to_dict()
+    assert again.phase("discounts").result.locations == report.phase("discounts").result.locations
+    assert again.status is report.status
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"status": "exploded"}, "report"),
+        ({"started_at": "2026-11-20T18:00:00"}, "report"),
+        ({"started_at": 17}, "report"),
+        ({"phases": [{"name": "x"}]}, "phase"),
+        ({"phases": [{"name": "x", "status": "ok", "duration_seconds": "fast"}]}, "phase"),
+    ],
+)
+def test_a_dict_that_is_not_a_report_is_refused(change: dict[str, object], field: str) -> None:
+    data = {**Pipeline().runner().run_once().to_dict(), **change}
+    with pytest.raises(InvalidValueError) as info:
+        RunReport.from_dict(data)
+    assert info.value.field == field

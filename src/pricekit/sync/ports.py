@@ -20,10 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pricekit.deals.models import Deal
 from pricekit.errors import BackendUnavailableError, PricekitError
+
+if TYPE_CHECKING:
+    from pricekit.sync.runner import RunReport
 
 __all__ = [
     "DiscountSink",
@@ -132,12 +135,16 @@ class SyncLock(Protocol):
 class SyncRunRepository(Protocol):
     """The history of sync runs."""
 
-    def record(self, report: Any) -> None:
-        """Store a finished run's :class:`~pricekit.sync.runner.RunReport`."""
+    def record(self, report: RunReport) -> None:
+        """Store a finished run's report."""
         ...
 
-    def recent(self, limit: int = 20) -> list[Any]:
-        """The latest reports, newest first."""
+    def recent(self, limit: int = 20) -> list[RunReport]:
+        """The latest ``limit`` reports, newest (last recorded) first.
+
+        Raises:
+            InvalidValueError: ``limit`` is below 1.
+        """
         ...
 
 

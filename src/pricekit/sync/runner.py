@@ -166,6 +166,39 @@ class PhaseReport:
             ],
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PhaseReport:
+        """The report :meth:`to_dict` gave (as a history repository reads it back).
+
+        Raises:
+            InvalidValueError: ``data`` is not a phase report's shape.
+        """
+        try:
+            return cls(
+                name=str(data["name"]),
+                status=PhaseStatus(data["status"]),
+                duration_seconds=float(data["duration_seconds"]),
+                result=PhaseResult(
+                    counts={str(k): int(v) for k, v in data["counts"].items()},
+                    warnings=tuple(str(w) for w in data["warnings"]),
+                    errors=tuple(str(e) for e in data["errors"]),
+                    skipped=None if data["skipped"] is None else str(data["skipped"]),
+                    locations=tuple(
+                        LocationOutcome(
+                            location_id=str(o["location_id"]),
+                            ok=bool(o["ok"]),
+                            detail=str(o["detail"]),
+                            counts={str(k): int(v) for k, v in o["counts"].items()},
+                        )
+                        for o in data["locations"]
+                    ),
+                ),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InvalidValueError(
+                field="phase", value=data, reason=f"not a phase report ({exc!r})"
+            ) from exc
+
 
 @dataclass(frozen=True, slots=True)
 class RunReport:
@@ -217,6 +250,35 @@ class RunReport:
             "duration_seconds": round(self.duration_seconds, 6),
             "phases": [p.to_dict() for p in self.phases],
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunReport:
+        """The report :meth:`to_dict` gave; durations come back to the microsecond.
+
+        Raises:
+            InvalidValueError: ``data`` is not a run report's shape, or its
+                instants are not timezone-aware ISO 8601 text.
+        """
+        try:
+            started_at = datetime.fromisoformat(data["started_at"])
+            finished_at = datetime.fromisoformat(data["finished_at"])
+            if started_at.tzinfo is None or finished_at.tzinfo is None:
+                raise ValueError("naive instant")
+            return cls(
+                run_id=str(data["run_id"]),
+                runner=str(data["runner"]),
+                status=RunStatus(data["status"]),
+                reason=str(data["reason"]),
+                started_at=started_at,
+                finished_at=finished_at,
+                phases=tuple(PhaseReport.from_dict(p) for p in data["phases"]),
+            )
+        except InvalidValueError:
+            raise  # a phase's, naming the phase
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InvalidValueError(
+                field="report", value=data, reason=f"not a run report ({exc!r})"
+            ) from exc
 
 
 # -- progress -----------------------------------------------------------------------------

@@ -24,9 +24,11 @@ Suites: :class:`CatalogRepositoryContract` (fixture ``catalog_repository_factory
 :class:`MarkdownWaveRepositoryContract` (``markdown_wave_repository``),
 :class:`MarkdownHistoryRepositoryContract` (``markdown_history_repository``),
 :class:`PromotionRepositoryContract` (``promotion_repository``),
-:class:`PromotionUsageRepositoryContract` (``promotion_usage_repository``) and
-:class:`DealCacheContract` (``deal_cache``); the pricing, markdown, promotion and
-deal fixtures return a fresh, empty repository or cache. The
+:class:`PromotionUsageRepositoryContract` (``promotion_usage_repository``),
+:class:`DealCacheContract` (``deal_cache``), :class:`SyncLockContract`
+(``sync_lock``) and :class:`SyncRunRepositoryContract` (``sync_run_repository``);
+the fixtures other than the catalog's return a fresh, empty repository, cache
+or lock. The
 ``promotion_usage_repository`` one implements both promotion ports (recording
 needs a stored promotion); it and the ``deal_cache`` must be safe to share
 between threads.
@@ -75,6 +77,10 @@ from pricekit.testing._promotion_contracts import (  # noqa: E402
     PromotionRepositoryContract,
     PromotionUsageRepositoryContract,
 )
+from pricekit.testing._sync_contracts import (  # noqa: E402
+    SyncLockContract,
+    SyncRunRepositoryContract,
+)
 from pricekit.testing.strategies import catalogs  # noqa: E402
 
 __all__ = [
@@ -89,6 +95,8 @@ __all__ = [
     "PriceListScopeRepositoryContract",
     "PromotionRepositoryContract",
     "PromotionUsageRepositoryContract",
+    "SyncLockContract",
+    "SyncRunRepositoryContract",
     "sample_catalog",
 ]
 
