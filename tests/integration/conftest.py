@@ -39,6 +39,7 @@ from pytest_postgresql.executors import NoopExecutor
 from pytest_postgresql.janitor import DatabaseJanitor
 from pytest_redis import factories as redis_factories
 from pytest_redis.executor import RedisExecutor
+from sqlalchemy import Engine, create_engine
 
 PG_HOST = "127.0.0.1"
 PG_SUPERUSER = "postgres"
@@ -302,3 +303,28 @@ def redis_client(redisdb: redis.Redis) -> redis.Redis:
 def redis_url(redis_client: redis.Redis, redis_server: RedisExecutor) -> str:
     """``redis://127.0.0.1:<port>/0`` for the test's (empty, flushed after) Redis server."""
     return f"redis://{redis_server.host}:{redis_server.port}/0"
+
+
+# -- SQLAlchemy ----------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sql_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on an empty database holding pricekit's tables: SQLite, then PostgreSQL.
+
+    SQLite is a file in the test's temporary directory, through
+    ``create_sqlite_engine`` (write-ahead log, ``BEGIN IMMEDIATE``, foreign
+    keys); PostgreSQL is the test's fresh database on the session's server,
+    through psycopg 3. Every test that uses it runs once on each.
+    """
+    from pricekit.ext.sqlalchemy import create_sqlite_engine, metadata
+
+    if request.param == "sqlite":
+        engine = create_sqlite_engine(tmp_path / "pricekit.db")
+    else:
+        engine = create_engine(request.getfixturevalue("postgresql_url"))
+    try:
+        metadata.create_all(engine)
+        yield engine
+    finally:
+        engine.dispose()
