@@ -1,29 +1,23 @@
 """pricekit.sync.http against a real HTTP server on 127.0.0.1.
 
-The server (``http.server.ThreadingHTTPServer`` in a thread, one per test, at
-an ephemeral port) answers from a script: each route has a list of replies,
-used in order, the last repeated. A reply is fixed or computed from the request
-(to check a cookie or a token). Every request is recorded: method, path,
-query, headers and body. The clients get a recording ``sleep``, so backoff
-costs no time and its delays can be asserted.
+The server is ``_loopback.FakeServer`` (shared with test_sync_cycle_http.py):
+one per test, at an ephemeral port, answering from a script, recording every
+request. The clients get a recording ``sleep`` (``_loopback.Sleeps``), so
+backoff costs no time and its delays can be asserted.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from _loopback import FakeServer, Reply, Seen, Sleeps, basic
 
 from pricekit.deals.models import DealSource
 from pricekit.errors import InvalidValueError
@@ -93,139 +87,10 @@ DISCOUNTS = f"[{DUTCHIE_VAPES}, {DUTCHIE_AMOUNT}]"
 # --------------------------------------------------------------------------- the server
 
 
-@dataclass(frozen=True)
-class Seen:
-    """One request the server received."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One scripted answer."""
-
-    status: int = 200
-    body: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    """Seconds to wait before answering (ended early when the test finishes)."""
-
-
-Script = Reply | Callable[[Seen], Reply]
-
-
-class FakeServer:
-    """A scripted HTTP server: ``route`` the replies, then read ``seen``."""
-
-    def __init__(self) -> None:
-        self.seen: list[Seen] = []
-        self.release = threading.Event()
-        self._routes: dict[tuple[str, str], list[Script]] = {}
-        self._lock = threading.Lock()
-        self._httpd = _Server(("127.0.0.1", 0), _handler(self))
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    def route(self, method: str, path: str, *replies: Script) -> None:
-        assert replies
-        self._routes[(method, path)] = list(replies)
-
-    def requests(self, path: str) -> list[Seen]:
-        return [seen for seen in self.seen if seen.path == path]
-
-    def answer(self, seen: Seen) -> Reply:
-        with self._lock:
-            self.seen.append(seen)
-            queue = self._routes.get((seen.method, seen.path))
-            if not queue:
-                return Reply(404, "no route")
-            script = queue.pop(0) if len(queue) > 1 else queue[0]
-        return script(seen) if callable(script) else script
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self.release.set()
-        if self._thread.is_alive():
-            self._httpd.shutdown()  # waits for serve_forever: only once started
-        self._httpd.server_close()
-        if self._thread.ident is not None:
-            self._thread.join(timeout=5)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that gave up (timeout test) is expected, not an error
-
-
-def _handler(server: FakeServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self._handle()
-
-        def do_POST(self) -> None:
-            self._handle()
-
-        def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            url = urlsplit(self.path)
-            seen = Seen(
-                method=self.command,
-                path=url.path,
-                query=parse_qs(url.query),
-                headers={key.lower(): value for key, value in self.headers.items()},
-                body=self.rfile.read(length) if length else b"",
-            )
-            reply = server.answer(seen)
-            if reply.delay and server.release.wait(reply.delay):
-                return  # the test is over
-            data = reply.body.encode()
-            try:
-                self.send_response(reply.status)
-                for key, value in {"Content-Type": "application/json", **reply.headers}.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except OSError:
-                pass  # the client gave up
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
-
-
 @pytest.fixture
 def server() -> Iterator[FakeServer]:
-    fake = FakeServer()
-    fake.start()
-    try:
+    with FakeServer() as fake:
         yield fake
-    finally:
-        fake.stop()
-
-
-@dataclass
-class Sleeps:
-    """A ``sleep`` that records the delays asked for and does not wait."""
-
-    delays: list[float] = field(default_factory=list)
-
-    def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
 
 
 @pytest.fixture
@@ -237,10 +102,6 @@ def sleeps() -> Sleeps:
 def pos(server: FakeServer, sleeps: Sleeps) -> Iterator[DutchiePosClient]:
     with DutchiePosClient(base_url=server.url, sleep=sleeps, timeout=5.0) as client:
         yield client
-
-
-def basic(user: str, password: str = "") -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 def location(pos_id: str | None = "42") -> Location:

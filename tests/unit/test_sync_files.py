@@ -131,6 +131,18 @@ def test_malformed_json_names_the_file_and_line(
     assert caught.value.cause == f"{path}: line 3, column 20: Expecting value"
 
 
+def test_json_nested_past_the_parser_is_a_source_error(
+    tmp_path: Path, source: JsonFileDiscountSource
+) -> None:
+    path = write_discount_file(tmp_path, LOC, "[" * 100_000 + "]" * 100_000)
+
+    with pytest.raises(SourceError) as caught:
+        source.fetch(STORE)
+
+    assert caught.value.cause == f"{path}: not JSON text (nested too deeply)"
+    assert caught.value.location_id == LOC
+
+
 def test_an_empty_file_is_malformed(tmp_path: Path, source: JsonFileDiscountSource) -> None:
     write_discount_file(tmp_path, LOC, "")
 

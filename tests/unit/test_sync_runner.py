@@ -115,7 +115,7 @@ def test_a_run_goes_through_the_six_phases_and_fills_the_cache() -> None:
     assert discounts.result.counts == {"deals": 3, "locations": 2, "failed_locations": 0}
     assert [o.detail for o in discounts.result.locations] == [
         "2 deals from dutchie-pos",
-        "1 deals from dutchie-backoffice",
+        "1 deal from dutchie-backoffice",
     ]
     assert pipeline.inventory_sink.pushed["loc-a"][0].data == {"name": "Gummies", "image": "p1.png"}
     assert [d.id for d in pipeline.discount_sink.pushed["loc-b"]] == ["loc-b_7"]
@@ -128,7 +128,7 @@ def test_a_failed_source_falls_back_to_the_next_one() -> None:
     report = pipeline.runner().run_once()
     outcome = report.phase("discounts").result.locations[0]
     assert outcome.ok
-    assert outcome.detail.startswith("1 deals from dutchie-backoffice (after dutchie-pos:")
+    assert outcome.detail.startswith("1 deal from dutchie-backoffice (after dutchie-pos:")
     assert [d.id for d in pipeline.cache.get("loc-a") or []] == ["loc-a_1"]
 
 
@@ -411,3 +411,60 @@ def test_a_dict_that_is_not_a_report_is_refused(change: dict[str, object], field
     with pytest.raises(InvalidValueError) as info:
         RunReport.from_dict(data)
     assert info.value.field == field
+
+
+class BuggySource:
+    """A source with a bug: it raises something that is not a pricekit error."""
+
+    name = "exploding"
+
+    def available_for(self, location: Location) -> bool:
+        return location.location_id == "loc-a"
+
+    def fetch(self, location: Location) -> list[Deal]:
+        raise RuntimeError("division by zero in the vendor SDK")
+
+
+def test_a_source_that_raises_an_unexpected_error_fails_over_and_is_reported(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    pipeline = Pipeline()
+    phases = reference_phases(
+        inventory=pipeline.inventory,
+        enrichment=pipeline.enrichment,
+        discounts=[BuggySource(), pipeline.backoffice],
+        cache=pipeline.cache,
+    )
+    runner = SyncRunner(phases, locations=STORES, clock=FixedClock(AT))
+    report = runner.run_once()
+    assert report.status is RunStatus.OK
+    detail = report.phase("discounts").result.locations[0].detail
+    assert detail == (
+        "1 deal from dutchie-backoffice "
+        "(after exploding: RuntimeError: division by zero in the vendor SDK)"
+    )
+    assert [d.id for d in pipeline.cache.get("loc-a") or []] == ["loc-a_1"]
+    assert "exploding failed" in caplog.text
+
+
+def test_an_unexpected_error_for_one_location_leaves_the_others_going() -> None:
+    pipeline = Pipeline()
+    phases = reference_phases(
+        inventory=pipeline.inventory,
+        enrichment=pipeline.enrichment,
+        discounts=[BuggySource()],
+        cache=pipeline.cache,
+    )
+    pipeline.cache.replace("loc-a", [deal("loc-a", 9)])
+    report = SyncRunner(phases, locations=STORES, clock=FixedClock(AT)).run_once()
+    outcomes = report.phase("discounts").result.locations
+    assert [(o.location_id, o.ok, o.detail) for o in outcomes] == [
+        (
+            "loc-a",
+            False,
+            "no source answered: exploding: RuntimeError: division by zero in the vendor SDK",
+        ),
+        ("loc-b", False, "no discount source serves it"),
+    ]
+    assert report.phase("discounts").status is PhaseStatus.FAILED
+    assert [d.id for d in pipeline.cache.get("loc-a") or []] == ["loc-a_9"]

@@ -95,6 +95,12 @@ class JsonFileDiscountSource:
             raise SourceError(
                 source=self.name, location_id=where, cause=f"{path}: not JSON text ({exc})"
             ) from None
+        except RecursionError:  # valid syntax nested past what the parser can read
+            raise SourceError(
+                source=self.name,
+                location_id=where,
+                cause=f"{path}: not JSON text (nested too deeply)",
+            ) from None
         records = _discounts(body, path=path, location_id=where)
         return parse_dutchie_list(
             records,

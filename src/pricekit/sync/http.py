@@ -204,6 +204,11 @@ class _Http:
             raise self.error(
                 f"the answer is not JSON ({exc}): {_excerpt(response)}", location_id=location_id
             ) from None
+        except RecursionError:  # valid syntax nested past what the parser can read
+            raise self.error(
+                f"the answer is not JSON (nested too deeply): {_excerpt(response)}",
+                location_id=location_id,
+            ) from None
 
     def discount_list(self, body: Any, *, location_id: str | None) -> list[dict[str, Any]]:
         """``body`` checked to be a JSON list of objects."""
@@ -690,7 +695,7 @@ def _find_token(response: httpx.Response) -> str | None:
     """A bearer token in a login answer's JSON body, if it has one."""
     try:
         body = json.loads(response.content) if response.content.strip() else None
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply: no token
         return None
     if not isinstance(body, dict):
         return None

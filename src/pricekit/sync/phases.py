@@ -70,7 +70,9 @@ def _per_location(
 ) -> PhaseResult:
     """Run ``work`` for each location; a failure is that location's, not the phase's.
 
-    The phase fails only if every location failed.
+    Any exception from one location (a source's bug included) is recorded as
+    that location's failure, logged with its traceback, and the next location
+    goes on. The phase fails only if every location failed.
     """
     chosen = context.locations if locations is None else locations
     outcomes: list[LocationOutcome] = []
@@ -79,9 +81,12 @@ def _per_location(
     for location in chosen:
         try:
             detail, counts = work(location)
-        except PricekitError as error:
-            outcomes.append(LocationOutcome(location.location_id, ok=False, detail=str(error)))
-            warnings.append(f"{location.label}: {error}")
+        except Exception as error:
+            why = _why(error)
+            if not isinstance(error, PricekitError):
+                context.log.exception("%s failed unexpectedly", location.label)
+            outcomes.append(LocationOutcome(location.location_id, ok=False, detail=why))
+            warnings.append(f"{location.label}: {why}")
             context.location_done(location.location_id, ok=False)
             continue
         outcomes.append(LocationOutcome(location.location_id, True, detail, counts))
@@ -96,6 +101,20 @@ def _per_location(
     return PhaseResult(
         counts=totals, warnings=tuple(warnings), errors=errors, locations=tuple(outcomes)
     )
+
+
+def _why(error: Exception) -> str:
+    """What went wrong, in words: a source's own cause, else the error (with its type
+    where it is not one of pricekit's)."""
+    if isinstance(error, SourceError):
+        return error.cause
+    if isinstance(error, PricekitError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
+
+
+def _deals(count: int) -> str:
+    return f"{count} deal" if count == 1 else f"{count} deals"
 
 
 class InventoryPhase:
@@ -172,14 +191,25 @@ class DiscountPhase:
                     continue
                 try:
                     deals = source.fetch(location)
-                except PricekitError as error:
-                    tried.append(f"{source.name}: {error}")
+                except Exception as error:  # the next source may answer
+                    if not isinstance(error, PricekitError):
+                        context.log.exception("%s: %s failed", location.label, source.name)
+                    tried.append(f"{source.name}: {_why(error)}")
                     continue
                 fetched[location.location_id] = deals
                 fallback = f" (after {'; '.join(tried)})" if tried else ""
-                return f"{len(deals)} deals from {source.name}{fallback}", {"deals": len(deals)}
-            cause = "; ".join(tried) if tried else "no source is configured for it"
-            raise SourceError(source="discounts", cause=cause, location_id=location.location_id)
+                return f"{_deals(len(deals))} from {source.name}{fallback}", {"deals": len(deals)}
+            if not tried:
+                raise SourceError(
+                    source="discounts",
+                    cause="no discount source serves it",
+                    location_id=location.location_id,
+                )
+            raise SourceError(
+                source="discounts",
+                cause=f"no source answered: {'; '.join(tried)}",
+                location_id=location.location_id,
+            )
 
         return _per_location(context, fetch)
 
