@@ -211,3 +211,22 @@ def test_sqlite_engine_in_memory_keeps_one_database() -> None:
     plain = create_engine("sqlite://")
     scratch.create_all(plain)
     assert Samples(plain).names() == []
+
+
+def test_sqlite_reads_do_not_wait_behind_a_writer(tmp_path: Path) -> None:
+    engine = create_sqlite_engine(tmp_path / "db.sqlite", connect_args={"timeout": 0.2})
+    try:
+        scratch.create_all(engine)
+        repo = Samples(engine)
+        repo.add({"id": 1, "name": "committed"})
+        with engine.connect() as writer, writer.begin():
+            writer.execute(insert(samples).values(id=2, name="pending"))
+            # the writer holds the write lock: a read-only call still reads the snapshot
+            with repo._transaction("read", read_only=True) as conn:
+                assert list(conn.scalars(select(samples.c.name))) == ["committed"]
+            # a writing call waits for the lock, and gives up after the timeout
+            with pytest.raises(BackendUnavailableError, match="locked"):
+                repo.add({"id": 3, "name": "blocked"})
+        assert repo.names() == ["committed", "pending"]
+    finally:
+        engine.dispose()

@@ -34,6 +34,9 @@ __all__ = ["Bind", "SqlRepository", "create_sqlite_engine"]
 Bind = Engine | Connection | Session
 """What a repository runs its statements on."""
 
+_READ_ONLY = "pricekit_read_only"
+"""The execution option a read-only call's connection carries."""
+
 
 class SqlRepository:
     """The base of the SQL repositories: a bind, and a transaction per call.
@@ -64,16 +67,22 @@ class SqlRepository:
         return bind.dialect.name
 
     @contextmanager
-    def _transaction(self, operation: str) -> Iterator[Connection]:
+    def _transaction(self, operation: str, *, read_only: bool = False) -> Iterator[Connection]:
         """A connection inside a transaction (or savepoint) that commits on success.
 
         An ``IntegrityError`` passes through for the repository to name the
         record; any other database error is a ``BackendUnavailableError``, and
         a value a column type refused raises its own ``InvalidValueError``.
         Either way everything done inside is rolled back first.
+
+        Args:
+            operation: What is being done, for the error message.
+            read_only: The call only reads: on an engine from
+                :func:`create_sqlite_engine` it then does not take the write
+                lock, so it never waits behind a writer.
         """
         try:
-            with self._begin() as conn:
+            with self._begin(read_only=read_only) as conn:
                 yield conn
         except IntegrityError:
             raise
@@ -87,11 +96,14 @@ class SqlRepository:
             raise
 
     @contextmanager
-    def _begin(self) -> Iterator[Connection]:
+    def _begin(self, *, read_only: bool) -> Iterator[Connection]:
         bind = self._bind
         if isinstance(bind, Engine):
-            with bind.begin() as conn:
-                yield conn
+            with bind.connect() as conn:
+                if read_only:
+                    conn.execution_options(**{_READ_ONLY: True})  # in place
+                with conn.begin():
+                    yield conn
         elif isinstance(bind, Session):
             with bind.begin_nested():
                 yield bind.connection()
@@ -106,7 +118,8 @@ def create_sqlite_engine(path: str | Path | None = None, **options: Any) -> Engi
     Foreign keys are enforced, a writer waits up to ``timeout`` seconds for
     another (30 by default) instead of failing at once, every transaction takes
     the write lock when it begins (``BEGIN IMMEDIATE``, so two transactions that
-    read then write never deadlock), and savepoints work. A file database uses
+    read then write never deadlock; a repository's read-only call takes a plain
+    ``BEGIN`` and never waits behind a writer), and savepoints work. A file database uses
     write-ahead logging, so readers do not block the writer.
 
     Args:
@@ -135,6 +148,8 @@ def create_sqlite_engine(path: str | Path | None = None, **options: Any) -> Engi
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A repository's read-only call reads a snapshot without the write lock.
+        read_only = conn.get_execution_options().get(_READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine

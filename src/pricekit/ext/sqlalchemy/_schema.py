@@ -17,6 +17,7 @@ stored as floating point:
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -25,16 +26,22 @@ from sqlalchemy import JSON, DateTime, Dialect, MetaData, String, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 
 from pricekit.errors import InvalidValueError
+from pricekit.money import Money
 
 __all__ = [
+    "ID_LENGTH",
+    "IN_CHUNK",
     "MICRO",
     "NAMING_CONVENTION",
     "TABLE_PREFIX",
     "DecimalText",
     "Json",
     "UtcDateTime",
+    "chunked",
     "from_micro",
+    "id_type",
     "metadata",
+    "minor_units",
     "to_micro",
 ]
 
@@ -132,3 +139,39 @@ def from_micro(micro: int) -> Decimal:
     value = Decimal(micro).scaleb(-6)
     integral = value.to_integral_value()
     return integral.quantize(Decimal(1)) if value == integral else value.normalize()
+
+
+ID_LENGTH = 255
+"""The longest id pricekit accepts (``EntityId``)."""
+
+IN_CHUNK = 500
+"""The most values one ``IN (...)`` list binds (databases cap bound parameters)."""
+
+_BIGINT = range(-(2**63), 2**63)
+
+
+def id_type() -> String:
+    """The type of an id column: ``VARCHAR(255)``, in the ``C`` collation on PostgreSQL.
+
+    The ``C`` collation orders ids by code point, as Python's ``sorted`` (and
+    SQLite) do, whatever the database's locale; equality is unchanged.
+    """
+    return String(ID_LENGTH).with_variant(String(ID_LENGTH, collation="C"), "postgresql")
+
+
+def chunked(values: Sequence[str]) -> Iterator[Sequence[str]]:
+    """``values`` in slices small enough for one ``IN (...)`` list."""
+    for start in range(0, len(values), IN_CHUNK):
+        yield values[start : start + IN_CHUNK]
+
+
+def minor_units(money: Money, *, field: str) -> int:
+    """The amount's minor units, refused if a ``BIGINT`` cannot hold them.
+
+    Raises:
+        InvalidValueError: The amount is out of the ``BIGINT`` range (names ``field``).
+    """
+    minor = money.minor_units
+    if minor not in _BIGINT:
+        raise InvalidValueError(field=field, value=str(money), reason="too large for the database")
+    return minor

@@ -1,0 +1,545 @@
+"""Price lists, their items and their scopes in SQL tables.
+
+Three tables, one per repository port of :mod:`pricekit.pricing.repository`:
+
+- ``pricekit_price_lists``, indexed by ``(business_id, is_active)`` for a
+  business's lists;
+- ``pricekit_price_list_items``, indexed by ``price_list_id`` (a list's items)
+  and by ``(item_id, item_type, is_active)`` (every list's price for one item,
+  the lookup a resolution query starts from); the price is integer minor units
+  and a currency, the quantity tier ``min_qty`` integer millionths, so SQL can
+  compare it;
+- ``pricekit_price_list_scopes``, indexed by ``price_list_id``.
+
+Items and scopes carry a ``price_list_id`` but no foreign key to the lists: the
+ports keep ids unique and nothing else, so an item or scope may be stored before
+(or without) its list, as the in-memory repositories allow and the contract
+suites check. That a list exists before its items is a rule of
+:class:`~pricekit.pricing.service.PricingService`, not of storage.
+
+Ids sort in code-point order on every database (the id columns use the ``C``
+collation on PostgreSQL), the order the in-memory repositories list them in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ColumnElement,
+    Connection,
+    Index,
+    Integer,
+    Row,
+    Select,
+    String,
+    Table,
+    Text,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from pricekit.errors import ConflictError, NotFoundError
+from pricekit.ext.sqlalchemy._db import SqlRepository
+from pricekit.ext.sqlalchemy._schema import (
+    IN_CHUNK,
+    UtcDateTime,
+    chunked,
+    from_micro,
+    id_type,
+    metadata,
+    minor_units,
+    to_micro,
+)
+from pricekit.money import Money
+from pricekit.pricing.models import (
+    Channel,
+    ItemType,
+    PriceList,
+    PriceListItem,
+    PriceListKind,
+    PriceListScope,
+)
+from pricekit.pricing.repository import DEFAULT_PAGE_LIMIT, Page, check_page
+
+__all__ = [
+    "SqlPriceListItemRepository",
+    "SqlPriceListRepository",
+    "SqlPriceListScopeRepository",
+    "price_list_items",
+    "price_list_scopes",
+    "price_lists",
+]
+
+price_lists = Table(
+    "pricekit_price_lists",
+    metadata,
+    Column("id", id_type(), primary_key=True),
+    Column("business_id", id_type(), nullable=False),
+    Column("name", Text, nullable=False),
+    # The name casefolded in Python, so `name_contains` ignores case exactly as the
+    # in-memory repository does, on every database (SQLite's lower() is ASCII-only).
+    Column("name_folded", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("valid_from", UtcDateTime, nullable=True),
+    Column("valid_to", UtcDateTime, nullable=True),
+    Column("is_active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=True),
+    Index("ix_pricekit_price_lists_business", "business_id", "is_active"),
+)
+"""Price lists: one row per :class:`~pricekit.pricing.models.PriceList`."""
+
+price_list_items = Table(
+    "pricekit_price_list_items",
+    metadata,
+    Column("id", id_type(), primary_key=True),
+    # No foreign key to pricekit_price_lists: see the module docs.
+    Column("price_list_id", id_type(), nullable=False),
+    Column("item_type", String(16), nullable=False),
+    Column("item_id", id_type(), nullable=False),
+    Column("price_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("min_qty_micro", BigInteger, nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("valid_from", UtcDateTime, nullable=True),
+    Column("valid_to", UtcDateTime, nullable=True),
+    Column("is_active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=True),
+    Index("ix_pricekit_price_list_items_list", "price_list_id"),
+    Index("ix_pricekit_price_list_items_lookup", "item_id", "item_type", "is_active"),
+)
+"""Price list items: one row per :class:`~pricekit.pricing.models.PriceListItem`."""
+
+price_list_scopes = Table(
+    "pricekit_price_list_scopes",
+    metadata,
+    Column("id", id_type(), primary_key=True),
+    # No foreign key to pricekit_price_lists: see the module docs.
+    Column("price_list_id", id_type(), nullable=False),
+    Column("location_id", id_type(), nullable=True),
+    Column("channel", String(16), nullable=True),
+    Index("ix_pricekit_price_list_scopes_list", "price_list_id"),
+)
+"""Price list scopes: one row per :class:`~pricekit.pricing.models.PriceListScope`."""
+
+
+# -- rows and models ----------------------------------------------------------------------
+
+
+def _list_row(price_list: PriceList) -> dict[str, Any]:
+    return {
+        "id": price_list.id,
+        "business_id": price_list.business_id,
+        "name": price_list.name,
+        "name_folded": price_list.name.casefold(),
+        "kind": price_list.kind.value,
+        "channel": price_list.channel.value,
+        "priority": price_list.priority,
+        "currency": price_list.currency,
+        "valid_from": price_list.valid_from,
+        "valid_to": price_list.valid_to,
+        "is_active": price_list.is_active,
+        "created_at": price_list.created_at,
+        "updated_at": price_list.updated_at,
+    }
+
+
+def _list_model(row: Row[Any]) -> PriceList:
+    return PriceList(
+        id=row.id,
+        business_id=row.business_id,
+        name=row.name,
+        kind=PriceListKind(row.kind),
+        channel=Channel(row.channel),
+        priority=row.priority,
+        currency=row.currency,
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+        is_active=row.is_active,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _item_row(item: PriceListItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "price_list_id": item.price_list_id,
+        "item_type": item.item_type.value,
+        "item_id": item.item_id,
+        "price_minor": minor_units(item.price, field="price"),
+        "currency": item.price.currency.code,
+        "min_qty_micro": to_micro(item.min_qty, field="min_qty"),
+        "priority": item.priority,
+        "valid_from": item.valid_from,
+        "valid_to": item.valid_to,
+        "is_active": item.is_active,
+        "created_at": item.created_at,
+        "updated_at": item.updated_at,
+    }
+
+
+def _item_model(row: Row[Any]) -> PriceListItem:
+    return PriceListItem(
+        id=row.id,
+        price_list_id=row.price_list_id,
+        item_type=ItemType(row.item_type),
+        item_id=row.item_id,
+        price=Money(row.price_minor, row.currency),
+        min_qty=from_micro(row.min_qty_micro),
+        priority=row.priority,
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+        is_active=row.is_active,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _scope_row(scope: PriceListScope) -> dict[str, Any]:
+    return {
+        "id": scope.id,
+        "price_list_id": scope.price_list_id,
+        "location_id": scope.location_id,
+        "channel": None if scope.channel is None else scope.channel.value,
+    }
+
+
+def _scope_model(row: Row[Any]) -> PriceListScope:
+    return PriceListScope(
+        id=row.id,
+        price_list_id=row.price_list_id,
+        location_id=row.location_id,
+        channel=None if row.channel is None else Channel(row.channel),
+    )
+
+
+def _page(
+    conn: Connection,
+    table: Table,
+    conditions: Iterable[ColumnElement[bool]],
+    *,
+    offset: int,
+    limit: int,
+) -> tuple[int, list[Row[Any]]]:
+    """How many rows match, and the rows of one page of them ordered by id.
+
+    The count rides on the page's own query (a window function), so the total and
+    the rows come from one snapshot; only a page past the end counts separately.
+    """
+    where = list(conditions)
+    total_column = func.count().over().label("pricekit_total")
+    rows = list(
+        conn.execute(
+            select(table, total_column)
+            .where(*where)
+            .order_by(table.c.id)
+            .offset(offset)
+            .limit(limit)
+        ).all()
+    )
+    if rows:
+        return int(rows[0].pricekit_total), rows
+    if offset == 0:
+        return 0, rows
+    total = conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+    return int(total), rows
+
+
+def _all_for_lists(
+    conn: Connection, table: Table, price_list_ids: Collection[str]
+) -> list[Row[Any]]:
+    """Every row of these lists, ordered by id (one query per chunk of list ids)."""
+    ids = sorted(set(price_list_ids))
+    query: Select[Any] = select(table).order_by(table.c.id)
+    rows: list[Row[Any]] = []
+    for chunk in chunked(ids):
+        rows.extend(conn.execute(query.where(table.c.price_list_id.in_(chunk))).all())
+    if len(ids) > IN_CHUNK:
+        rows.sort(key=lambda row: str(row.id))
+    return rows
+
+
+# -- repositories ------------------------------------------------------------------------
+
+
+class SqlPriceListRepository(SqlRepository):
+    """Price lists in ``pricekit_price_lists``.
+
+    Implements :class:`~pricekit.pricing.repository.PriceListRepository`.
+
+    Args:
+        bind: An ``Engine`` (a transaction per call) or the caller's
+            ``Connection`` or ``Session`` (a savepoint per call).
+    """
+
+    def add(self, price_list: PriceList) -> None:
+        """Store a new list.
+
+        Raises:
+            ConflictError: A list with this id is already stored.
+        """
+        row = _list_row(price_list)
+        try:
+            with self._transaction("add a price list") as conn:
+                conn.execute(insert(price_lists).values(row))
+        except IntegrityError as exc:
+            raise ConflictError(
+                entity="price_list", id=price_list.id, reason="duplicate id"
+            ) from exc
+
+    def replace(self, price_list: PriceList) -> None:
+        """Replace the stored list with the same id.
+
+        Raises:
+            NotFoundError: No list with this id is stored.
+        """
+        row = _list_row(price_list)
+        with self._transaction("replace a price list") as conn:
+            result = conn.execute(
+                update(price_lists).where(price_lists.c.id == price_list.id).values(row)
+            )
+            if result.rowcount == 0:
+                raise NotFoundError(entity="price_list", id=price_list.id)
+
+    def get(self, price_list_id: str) -> PriceList | None:
+        """The list with this id, or ``None``."""
+        with self._transaction("read a price list") as conn:
+            row = conn.execute(
+                select(price_lists).where(price_lists.c.id == price_list_id)
+            ).one_or_none()
+        return None if row is None else _list_model(row)
+
+    def find(
+        self,
+        business_id: str,
+        *,
+        kind: PriceListKind | None = None,
+        channel: Channel | None = None,
+        is_active: bool | None = None,
+        name_contains: str | None = None,
+        offset: int = 0,
+        limit: int = DEFAULT_PAGE_LIMIT,
+    ) -> Page[PriceList]:
+        """One page of a business's lists that match every filter given, ordered by id.
+
+        ``name_contains`` ignores case (Unicode case folding) and matches ``%``
+        and ``_`` literally.
+
+        Raises:
+            InvalidValueError: A bad ``offset`` or ``limit``.
+        """
+        check_page(offset=offset, limit=limit)
+        t = price_lists
+        conditions: list[ColumnElement[bool]] = [t.c.business_id == business_id]
+        if kind is not None:
+            conditions.append(t.c.kind == PriceListKind(kind).value)
+        if channel is not None:
+            conditions.append(t.c.channel == Channel(channel).value)
+        if is_active is not None:
+            conditions.append(t.c.is_active == is_active)
+        if name_contains is not None:
+            conditions.append(t.c.name_folded.contains(name_contains.casefold(), autoescape=True))
+        with self._transaction("find price lists") as conn:
+            total, rows = _page(conn, t, conditions, offset=offset, limit=limit)
+        return Page[PriceList](
+            items=tuple(_list_model(row) for row in rows), total=total, offset=offset, limit=limit
+        )
+
+    def all_for_business(self, business_id: str) -> list[PriceList]:
+        """Every list of the business, active or not, ordered by id."""
+        with self._transaction("read a business's price lists") as conn:
+            rows = conn.execute(
+                select(price_lists)
+                .where(price_lists.c.business_id == business_id)
+                .order_by(price_lists.c.id)
+            ).all()
+        return [_list_model(row) for row in rows]
+
+
+class SqlPriceListItemRepository(SqlRepository):
+    """Price list items in ``pricekit_price_list_items``.
+
+    Implements :class:`~pricekit.pricing.repository.PriceListItemRepository`.
+    A ``min_qty`` is stored as integer millionths: one with more than six
+    decimal places is refused (:class:`~pricekit.errors.InvalidValueError`
+    naming ``min_qty``), as is a price whose minor units a ``BIGINT`` cannot hold.
+
+    Args:
+        bind: An ``Engine`` (a transaction per call) or the caller's
+            ``Connection`` or ``Session`` (a savepoint per call).
+    """
+
+    def add_many(self, items: Sequence[PriceListItem]) -> None:
+        """Store new items, all or nothing.
+
+        Raises:
+            ConflictError: An id is already stored or given twice; nothing is
+                stored. The error names the first such id in ``items``.
+            InvalidValueError: A value the database cannot hold exactly; nothing
+                is stored.
+        """
+        items = list(items)
+        seen: set[str] = set()
+        for item in items:
+            if item.id in seen:
+                raise ConflictError(entity="price_list_item", id=item.id, reason="duplicate id")
+            seen.add(item.id)
+        rows = [_item_row(item) for item in items]
+        if not rows:
+            return
+        ids = [item.id for item in items]
+        try:
+            with self._transaction("add price list items") as conn:
+                stored = _stored_ids(conn, ids)
+                if stored:
+                    first = next(i for i in ids if i in stored)
+                    raise ConflictError(entity="price_list_item", id=first, reason="duplicate id")
+                conn.execute(insert(price_list_items), rows)
+        except IntegrityError as exc:
+            # Another transaction stored one of these ids after the check above
+            # (PostgreSQL; SQLite serialises writers): name it, now committed.
+            with self._transaction("find a conflicting price list item") as conn:
+                stored = _stored_ids(conn, ids)
+            first = next((i for i in ids if i in stored), ids[0])
+            raise ConflictError(entity="price_list_item", id=first, reason="duplicate id") from exc
+
+    def replace(self, item: PriceListItem) -> None:
+        """Replace the stored item with the same id.
+
+        Raises:
+            NotFoundError: No item with this id is stored.
+            InvalidValueError: A value the database cannot hold exactly.
+        """
+        row = _item_row(item)
+        with self._transaction("replace a price list item") as conn:
+            result = conn.execute(
+                update(price_list_items).where(price_list_items.c.id == item.id).values(row)
+            )
+            if result.rowcount == 0:
+                raise NotFoundError(entity="price_list_item", id=item.id)
+
+    def get(self, item_id: str) -> PriceListItem | None:
+        """The item with this id, or ``None``."""
+        with self._transaction("read a price list item") as conn:
+            row = conn.execute(
+                select(price_list_items).where(price_list_items.c.id == item_id)
+            ).one_or_none()
+        return None if row is None else _item_model(row)
+
+    def find(
+        self,
+        *,
+        price_list_id: str | None = None,
+        item_id: str | None = None,
+        item_type: ItemType | None = None,
+        is_active: bool | None = None,
+        offset: int = 0,
+        limit: int = DEFAULT_PAGE_LIMIT,
+    ) -> Page[PriceListItem]:
+        """One page of the items that match every filter given, ordered by id.
+
+        Raises:
+            InvalidValueError: A bad ``offset`` or ``limit``.
+        """
+        check_page(offset=offset, limit=limit)
+        t = price_list_items
+        conditions: list[ColumnElement[bool]] = []
+        if price_list_id is not None:
+            conditions.append(t.c.price_list_id == price_list_id)
+        if item_id is not None:
+            conditions.append(t.c.item_id == item_id)
+        if item_type is not None:
+            conditions.append(t.c.item_type == ItemType(item_type).value)
+        if is_active is not None:
+            conditions.append(t.c.is_active == is_active)
+        with self._transaction("find price list items") as conn:
+            total, rows = _page(conn, t, conditions, offset=offset, limit=limit)
+        return Page[PriceListItem](
+            items=tuple(_item_model(row) for row in rows), total=total, offset=offset, limit=limit
+        )
+
+    def all_for_lists(self, price_list_ids: Collection[str]) -> list[PriceListItem]:
+        """Every item of these lists, active or not, ordered by id."""
+        if not price_list_ids:
+            return []
+        with self._transaction("read price list items") as conn:
+            rows = _all_for_lists(conn, price_list_items, price_list_ids)
+        return [_item_model(row) for row in rows]
+
+
+def _stored_ids(conn: Connection, ids: Sequence[str]) -> set[str]:
+    """Which of ``ids`` are stored as price list items."""
+    found: set[str] = set()
+    for chunk in chunked(ids):
+        found.update(
+            conn.scalars(select(price_list_items.c.id).where(price_list_items.c.id.in_(chunk)))
+        )
+    return found
+
+
+class SqlPriceListScopeRepository(SqlRepository):
+    """Price list scopes in ``pricekit_price_list_scopes``. Scopes are hard-deleted.
+
+    Implements :class:`~pricekit.pricing.repository.PriceListScopeRepository`.
+
+    Args:
+        bind: An ``Engine`` (a transaction per call) or the caller's
+            ``Connection`` or ``Session`` (a savepoint per call).
+    """
+
+    def add(self, scope: PriceListScope) -> None:
+        """Store a new scope.
+
+        Raises:
+            ConflictError: A scope with this id is already stored.
+        """
+        row = _scope_row(scope)
+        try:
+            with self._transaction("add a price list scope") as conn:
+                conn.execute(insert(price_list_scopes).values(row))
+        except IntegrityError as exc:
+            raise ConflictError(
+                entity="price_list_scope", id=scope.id, reason="duplicate id"
+            ) from exc
+
+    def get(self, scope_id: str) -> PriceListScope | None:
+        """The scope with this id, or ``None``."""
+        with self._transaction("read a price list scope") as conn:
+            row = conn.execute(
+                select(price_list_scopes).where(price_list_scopes.c.id == scope_id)
+            ).one_or_none()
+        return None if row is None else _scope_model(row)
+
+    def all_for_lists(self, price_list_ids: Collection[str]) -> list[PriceListScope]:
+        """Every scope of these lists, ordered by id."""
+        if not price_list_ids:
+            return []
+        with self._transaction("read price list scopes") as conn:
+            rows = _all_for_lists(conn, price_list_scopes, price_list_ids)
+        return [_scope_model(row) for row in rows]
+
+    def delete(self, scope_id: str) -> PriceListScope | None:
+        """Delete the scope with this id; return it, or ``None`` if there was none."""
+        with self._transaction("delete a price list scope") as conn:
+            # DELETE ... RETURNING: the row removed is the row returned, even when
+            # two callers delete the same scope at once (one of them gets None).
+            row = conn.execute(
+                delete(price_list_scopes)
+                .where(price_list_scopes.c.id == scope_id)
+                .returning(*price_list_scopes.c)
+            ).one_or_none()
+        return None if row is None else _scope_model(row)
