@@ -390,7 +390,8 @@ def test_bad_answers_on_a_later_run_keep_the_cached_deals_and_fall_back(
     # a failed POS read falls back to the back office when the location has both
     assert found["loc-glendale"] == (
         True,
-        "2 deals from dutchie-backoffice (after dutchie-pos: not a JSON list of discounts (got a JSON object))",
+        "2 deals from dutchie-backoffice"
+        " (after dutchie-pos: not a JSON list of discounts (got a JSON object))",
     )
     # each failing location: an entry naming it, each source tried, and why each failed
     causes = {

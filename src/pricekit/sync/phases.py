@@ -104,8 +104,11 @@ def _per_location(
 
 
 def _why(error: Exception) -> str:
-    """What went wrong, in words: a source's own cause, else the error (with its type
-    where it is not one of pricekit's)."""
+    """What went wrong, in words.
+
+    A source's own cause, else the error, with its type where it is not one of
+    pricekit's.
+    """
     if isinstance(error, SourceError):
         return error.cause
     if isinstance(error, PricekitError):

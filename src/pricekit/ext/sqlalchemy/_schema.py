@@ -150,13 +150,13 @@ IN_CHUNK = 500
 _BIGINT = range(-(2**63), 2**63)
 
 
-def id_type() -> String:
-    """The type of an id column: ``VARCHAR(255)``, in the ``C`` collation on PostgreSQL.
+def id_type(length: int = ID_LENGTH) -> String:
+    """The type of an id column: ``VARCHAR(length)``, in the ``C`` collation on PostgreSQL.
 
     The ``C`` collation orders ids by code point, as Python's ``sorted`` (and
     SQLite) do, whatever the database's locale; equality is unchanged.
     """
-    return String(ID_LENGTH).with_variant(String(ID_LENGTH, collation="C"), "postgresql")
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
 def chunked(values: Sequence[str]) -> Iterator[Sequence[str]]:

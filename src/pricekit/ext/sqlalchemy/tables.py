@@ -7,7 +7,7 @@ production schemas come from :func:`pricekit.ext.sqlalchemy.upgrade`).
 
 from __future__ import annotations
 
-from pricekit.ext.sqlalchemy import catalog, pricing
+from pricekit.ext.sqlalchemy import catalog, markdowns, pricing
 from pricekit.ext.sqlalchemy._schema import metadata
 
-__all__ = ["catalog", "metadata", "pricing"]
+__all__ = ["catalog", "markdowns", "metadata", "pricing"]
