@@ -25,11 +25,40 @@ __all__ = [
     "DEAL_CACHE_KEY",
     "DealCache",
     "DealCacheError",
+    "check_deal_set",
     "deal_cache_key",
 ]
 
 DEAL_CACHE_KEY = "discounts:{location_id}"
 """The seed's cache key of a location's deals (a JSON array of every active deal)."""
+
+
+def check_deal_set(location_id: str, deals: Sequence[Deal]) -> tuple[Deal, ...]:
+    """``deals`` as a tuple, once every deal is of the location and every id is new.
+
+    What every :class:`DealCache` checks before it writes a location's set, so
+    that every adapter refuses the same sets with the same errors.
+
+    Raises:
+        InvalidValueError: ``deals[i].location_id`` of another location, or
+            ``deals[i].id`` given twice.
+    """
+    seen: dict[str, int] = {}
+    for index, deal in enumerate(deals):
+        if deal.location_id != location_id:
+            raise InvalidValueError(
+                field=f"deals[{index}].location_id",
+                value=deal.location_id,
+                reason=f"must be the location cached ({location_id!r})",
+            )
+        earlier = seen.setdefault(deal.id, index)
+        if earlier != index:
+            raise InvalidValueError(
+                field=f"deals[{index}].id",
+                value=deal.id,
+                reason=f"the same id as deals[{earlier}]",
+            )
+    return tuple(deals)
 
 
 def deal_cache_key(location_id: str) -> str:

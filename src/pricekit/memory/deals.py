@@ -12,37 +12,11 @@ from collections.abc import Sequence
 
 from pricekit.deals.merge import merge_ptl
 from pricekit.deals.models import Deal
-from pricekit.deals.ports import DealCacheError
-from pricekit.errors import InvalidValueError
+from pricekit.deals.ports import DealCacheError, check_deal_set
 
 __all__ = ["InMemoryDealCache"]
 
 _BACKEND = "in-memory deal cache"
-
-
-def _check_set(location_id: str, deals: Sequence[Deal]) -> tuple[Deal, ...]:
-    """``deals`` as a tuple, once every deal is of the location and every id is new.
-
-    Raises:
-        InvalidValueError: ``deals[i].location_id`` of another location, or
-            ``deals[i].id`` given twice.
-    """
-    seen: dict[str, int] = {}
-    for index, deal in enumerate(deals):
-        if deal.location_id != location_id:
-            raise InvalidValueError(
-                field=f"deals[{index}].location_id",
-                value=deal.location_id,
-                reason=f"must be the location cached ({location_id!r})",
-            )
-        earlier = seen.setdefault(deal.id, index)
-        if earlier != index:
-            raise InvalidValueError(
-                field=f"deals[{index}].id",
-                value=deal.id,
-                reason=f"the same id as deals[{earlier}]",
-            )
-    return tuple(deals)
 
 
 class InMemoryDealCache:
@@ -83,7 +57,7 @@ class InMemoryDealCache:
             InvalidValueError: A deal of another location (``deals[i].location_id``)
                 or an id given twice (``deals[i].id``); nothing is written.
         """
-        checked = _check_set(location_id, deals)
+        checked = check_deal_set(location_id, deals)
         with self._lock:
             self._deals[location_id] = checked
 
