@@ -203,7 +203,12 @@ class InMemoryPromotionRepository:
             ]
 
     def due(self, now: datetime, *, business_id: str | None = None) -> list[Promotion]:
-        """The promotions whose status time has moved by ``now``, ordered by id."""
+        """The promotions whose status time has moved by ``now``, ordered by id.
+
+        Raises:
+            InvalidValueError: ``now`` is naive (field ``now``).
+        """
+        require_aware(now, field="now")
         with self._lock:
             if business_id is None:
                 promotions: Iterable[Promotion] = self._promotions.values()

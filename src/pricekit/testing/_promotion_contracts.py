@@ -580,6 +580,15 @@ class PromotionRepositoryContract:
         assert repo.due(_T0, business_id="b1") == [_promotion("p2", valid_to=_T0)]
         assert repo.due(_T0, business_id="no-such-business") == []
 
+    def test_due_refuses_a_naive_now(self, promotion_repository: PromotionRepository) -> None:
+        """A naive ``now`` is an InvalidValueError naming ``now``, stored promotions or not."""
+        for stored in ((), (_promotion("p1", status=PromotionStatus.SCHEDULED),)):
+            for promotion in stored:
+                promotion_repository.add(promotion)
+            with pytest.raises(InvalidValueError) as info:
+                promotion_repository.due(_T0.replace(tzinfo=None))
+            assert info.value.field == "now"
+
 
 # -- usage --------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ production schemas come from :func:`pricekit.ext.sqlalchemy.upgrade`).
 
 from __future__ import annotations
 
-from pricekit.ext.sqlalchemy import catalog, deals, markdowns, pricing, sync
+from pricekit.ext.sqlalchemy import catalog, deals, markdowns, pricing, promotions, sync
 from pricekit.ext.sqlalchemy._schema import metadata
 
-__all__ = ["catalog", "deals", "markdowns", "metadata", "pricing", "sync"]
+__all__ = ["catalog", "deals", "markdowns", "metadata", "pricing", "promotions", "sync"]
