@@ -268,6 +268,16 @@ def test_progress_events_frame_each_phase_and_count_locations() -> None:
     assert sum(isinstance(e, PhaseStarted) for e in pipeline.events) == 6
 
 
+def test_a_phase_over_fewer_locations_ends_its_progress_full() -> None:
+    pipeline = Pipeline()
+    pipeline.pos.fail_for("loc-b", "down")
+    pipeline.backoffice.fail_for("loc-b", "down")
+    report = pipeline.runner().run_once()
+    cache = [e for e in pipeline.events if isinstance(e, LocationDone) and e.phase == "cache"]
+    # loc-b's read failed, so the cache phase goes through loc-a only: 1 of 1, not 1 of 2
+    assert cache == [LocationDone(report.run_id, "cache", "loc-a", True, 1, 1)]
+
+
 def test_a_broken_progress_callback_does_not_stop_the_run() -> None:
     def broken(event: ProgressEvent) -> None:
         raise ValueError("terminal closed")

@@ -87,12 +87,12 @@ def _per_location(
                 context.log.exception("%s failed unexpectedly", location.label)
             outcomes.append(LocationOutcome(location.location_id, ok=False, detail=why))
             warnings.append(f"{location.label}: {why}")
-            context.location_done(location.location_id, ok=False)
+            context.location_done(location.location_id, ok=False, total=len(chosen))
             continue
         outcomes.append(LocationOutcome(location.location_id, True, detail, counts))
         for key, value in counts.items():
             totals[key] = totals.get(key, 0) + value
-        context.location_done(location.location_id, ok=True)
+        context.location_done(location.location_id, ok=True, total=len(chosen))
     totals["locations"] = sum(1 for o in outcomes if o.ok)
     totals["failed_locations"] = sum(1 for o in outcomes if not o.ok)
     errors: tuple[str, ...] = ()

@@ -357,12 +357,19 @@ class SyncContext:
     def _start(self, phase: str) -> None:
         self._phase, self._done = phase, 0
 
-    def location_done(self, location_id: str, *, ok: bool) -> None:
-        """Report one location done (for progress bars)."""
+    def location_done(self, location_id: str, *, ok: bool, total: int | None = None) -> None:
+        """Report one location done (for progress bars).
+
+        Args:
+            location_id: The location.
+            ok: Whether it went through.
+            total: How many locations this phase goes through, when not every
+                location of the run (the cache phase skips those whose read
+                failed); the event's ``total``, so a bar can end full.
+        """
         self._done += 1
-        self._emit(
-            LocationDone(self.run_id, self._phase, location_id, ok, self._done, len(self.locations))
-        )
+        count = len(self.locations) if total is None else total
+        self._emit(LocationDone(self.run_id, self._phase, location_id, ok, self._done, count))
 
 
 @runtime_checkable
