@@ -44,6 +44,17 @@ def main() -> None:
     assert (package_dir / "py.typed").is_file(), "py.typed is not shipped"
     assert "site-packages" in str(package_dir), f"not testing an installed copy: {package_dir}"
 
+    migrations = package_dir / "ext" / "sqlalchemy" / "migrations"
+    for shipped in ("env.py", "script.py.mako", "versions/0001_initial.py"):
+        assert (migrations / shipped).is_file(), f"the migrations' {shipped} is not shipped"
+    importlib.import_module("pricekit.ext")  # the adapters' package needs no extra
+    try:
+        importlib.import_module("pricekit.ext.sqlalchemy")
+    except ImportError as error:
+        assert "pip install 'pricekit[sqlalchemy]'" in str(error), error
+    else:
+        raise AssertionError("pricekit.ext.sqlalchemy imported without the sqlalchemy extra")
+
     from pricekit import Money
 
     assert str(Money.of("1.50", "USD") * 3) == "4.50 USD"

@@ -308,6 +308,21 @@ def redis_url(redis_client: redis.Redis, redis_server: RedisExecutor) -> str:
 # -- SQLAlchemy ----------------------------------------------------------------------------
 
 
+@contextmanager
+def _engine_on(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on an empty database: a SQLite file, or the test's fresh PostgreSQL one."""
+    from pricekit.ext.sqlalchemy import create_sqlite_engine
+
+    if backend == "sqlite":
+        engine = create_sqlite_engine(tmp_path / "pricekit.db")
+    else:
+        engine = create_engine(request.getfixturevalue("postgresql_url"))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def sql_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An engine on an empty database holding pricekit's tables: SQLite, then PostgreSQL.
@@ -315,16 +330,19 @@ def sql_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engin
     SQLite is a file in the test's temporary directory, through
     ``create_sqlite_engine`` (write-ahead log, ``BEGIN IMMEDIATE``, foreign
     keys); PostgreSQL is the test's fresh database on the session's server,
-    through psycopg 3. Every test that uses it runs once on each.
+    through psycopg 3. Every test that uses it runs once on each. The tables
+    come from ``metadata.create_all``; the migrations test proves the shipped
+    migrations build the same schema.
     """
-    from pricekit.ext.sqlalchemy import create_sqlite_engine, metadata
+    from pricekit.ext.sqlalchemy import metadata
 
-    if request.param == "sqlite":
-        engine = create_sqlite_engine(tmp_path / "pricekit.db")
-    else:
-        engine = create_engine(request.getfixturevalue("postgresql_url"))
-    try:
+    with _engine_on(request.param, request, tmp_path) as engine:
         metadata.create_all(engine)
         yield engine
-    finally:
-        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_sql_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """Like ``sql_engine``, on a database without any table."""
+    with _engine_on(request.param, request, tmp_path) as engine:
+        yield engine

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from pricekit.deals.models import Deal, DealReward, DealSource, RewardMethod
 from pricekit.deals.ports import DealCache, DealCacheError
 from pricekit.errors import BackendUnavailableError, InvalidValueError
-from pricekit.ext.sqlalchemy.deals import SqlDealCache, deal_locations_table, deals_table
+from pricekit.ext.sqlalchemy.deals import SqlDealCache, cached_deals, deal_locations
 from pricekit.testing.contracts import DealCacheContract
 from pricekit.time import ManualClock
 
@@ -61,7 +61,7 @@ def test_the_tables_keys_and_constraints(sql_engine: Engine) -> None:
     assert fk["referred_table"] == "pricekit_deal_locations"
     assert fk["constrained_columns"] == ["location_id"]
     assert fk["options"].get("ondelete") == "CASCADE"
-    for table in (deals_table, deal_locations_table):
+    for table in (cached_deals, deal_locations):
         for name in [table.name, *(c.name for c in table.constraints if c.name)]:
             assert len(str(name)) < 63
 
@@ -72,9 +72,9 @@ def test_deals_are_stored_as_the_seeds_record(sql_engine: Engine) -> None:
     cache.replace(LOC, deals)
     with sql_engine.connect() as conn:
         rows = conn.execute(
-            select(deals_table.c.position, deals_table.c.deal_id, deals_table.c.deal)
-            .where(deals_table.c.location_id == LOC)
-            .order_by(deals_table.c.position)
+            select(cached_deals.c.position, cached_deals.c.deal_id, cached_deals.c.deal)
+            .where(cached_deals.c.location_id == LOC)
+            .order_by(cached_deals.c.position)
         ).all()
     assert [(r.position, r.deal_id) for r in rows] == [(0, "loc-1_9"), (1, "loc-1_ptl_2")]
     assert rows[1].deal == deals[1].to_record()
@@ -165,8 +165,8 @@ def test_a_stored_deal_that_does_not_read_back_is_an_error(sql_engine: Engine) -
     cache.replace(LOC, [_deal("100"), _deal("101")])
     with sql_engine.begin() as conn:
         conn.execute(
-            update(deals_table)
-            .where(deals_table.c.deal_id == "loc-1_101")
+            update(cached_deals)
+            .where(cached_deals.c.deal_id == "loc-1_101")
             .values(deal={"id": "loc-1_101", "name": "no reward"})
         )
     with pytest.raises(DealCacheError, match="position 1") as failed:
@@ -184,7 +184,7 @@ def test_refused_sets_never_reach_the_database(sql_engine: Engine) -> None:
         cache.replace(LOC, [_deal("1"), _deal("2", location="loc-2")])
     assert other.value.field == "deals[1].location_id"
     with sql_engine.connect() as conn:
-        assert conn.scalar(select(deal_locations_table.c.location_id)) is None
+        assert conn.scalar(select(deal_locations.c.location_id)) is None
 
 
 # -- binds -----------------------------------------------------------------------------------
@@ -214,7 +214,7 @@ def test_a_location_row_records_when_it_was_written(sql_engine: Engine) -> None:
     clock.advance(timedelta(minutes=5))
     cache.merge_ptl(LOC, [_deal("1")])
     with sql_engine.connect() as conn:
-        updated = conn.scalar(select(deal_locations_table.c.updated_at))
+        updated = conn.scalar(select(deal_locations.c.updated_at))
     assert updated == datetime(2026, 3, 6, 12, 5, tzinfo=UTC)
 
 

@@ -25,8 +25,8 @@ from pricekit.ext.sqlalchemy.sync import (
     SqlLeaseLock,
     SqlSyncRunRepository,
     advisory_lock_key,
-    sync_locks_table,
-    sync_runs_table,
+    sync_locks,
+    sync_runs,
 )
 from pricekit.sync.ports import SyncLock, SyncRunRepository
 from pricekit.sync.runner import PhaseResult, RunReport, RunStatus, SyncContext, SyncRunner
@@ -79,7 +79,7 @@ def test_the_columns_hold_the_report_for_a_hosts_queries(sql_engine: Engine) -> 
     report = RunReport("r-1", "nightly", RunStatus.PARTIAL, phoenix, phoenix + timedelta(seconds=3))
     runs.record(report)
     with sql_engine.connect() as conn:
-        row = conn.execute(select(sync_runs_table)).one()
+        row = conn.execute(select(sync_runs)).one()
     assert (row.run_id, row.runner, row.status) == ("r-1", "nightly", "partial")
     assert row.started_at == phoenix
     assert row.started_at.tzinfo is UTC
@@ -94,7 +94,7 @@ def test_only_the_newest_runs_are_kept(sql_engine: Engine) -> None:
         runs.record(_report(f"run-{n}"))
     assert _run_ids(runs.recent(10)) == ["run-4", "run-3", "run-2"]
     with sql_engine.connect() as conn:
-        assert conn.scalar(select(func.count()).select_from(sync_runs_table)) == 3
+        assert conn.scalar(select(func.count()).select_from(sync_runs)) == 3
     just_one = SqlSyncRunRepository(sql_engine, keep=1)
     just_one.record(_report("run-5"))
     assert _run_ids(runs.recent(10)) == ["run-5"]
@@ -173,7 +173,7 @@ def test_a_lease_expires_by_the_injected_clock(sql_engine: Engine) -> None:
     assert not lock.extend("run-1", ttl_seconds=60)
     assert lock.acquire("run-2", ttl_seconds=60)
     with sql_engine.connect() as conn:
-        row = conn.execute(select(sync_locks_table)).one()
+        row = conn.execute(select(sync_locks)).one()
     assert (row.name, row.owner) == ("sync", "run-2")
     assert row.expires_at == T0 + timedelta(seconds=179)
     for ttl in (float("inf"), float("nan"), 1e300):
@@ -376,7 +376,7 @@ def _hold_and_die(url: str, held: Any) -> None:
 def test_two_runners_in_two_processes_run_the_phases_once(
     pg_engine: Engine, postgresql_url: str
 ) -> None:
-    metadata.create_all(pg_engine, tables=[sync_runs_table])
+    metadata.create_all(pg_engine, tables=[sync_runs])
     spawn = multiprocessing.get_context("spawn")
     start, rival_done = spawn.Barrier(2), spawn.Event()
     runs, results = spawn.Value("i", 0), spawn.Queue()

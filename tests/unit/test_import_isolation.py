@@ -93,6 +93,8 @@ print("ok")
         ("pricekit.testing.contracts", "pytest", "testing"),
         ("pricekit.testing.contracts", "hypothesis", "testing"),
         ("pricekit.sync.http", "httpx", "http"),
+        ("pricekit.ext.sqlalchemy", "sqlalchemy", "sqlalchemy"),
+        ("pricekit.ext.sqlalchemy", "alembic", "sqlalchemy"),
     ],
 )
 def test_optional_module_without_its_extra_names_the_install_command(

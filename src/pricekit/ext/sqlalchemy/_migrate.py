@@ -77,6 +77,8 @@ def _connection(bind: Engine | Connection) -> Iterator[Connection]:
         with bind.begin() as conn:
             yield conn
     elif isinstance(bind, Connection):
+        if not bind.in_transaction():
+            bind.begin()  # the caller's to commit; Alembic would commit one of its own
         yield bind
     else:
         raise InvalidValueError(

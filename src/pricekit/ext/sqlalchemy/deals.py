@@ -52,9 +52,9 @@ from pricekit.ext.sqlalchemy._db import Bind, SqlRepository
 from pricekit.ext.sqlalchemy._schema import Json, UtcDateTime, id_type, metadata
 from pricekit.time import Clock, SystemClock
 
-__all__ = ["SqlDealCache", "deal_locations_table", "deals_table"]
+__all__ = ["SqlDealCache", "cached_deals", "deal_locations"]
 
-deal_locations_table = Table(
+deal_locations = Table(
     "pricekit_deal_locations",
     metadata,
     Column("location_id", id_type(), primary_key=True),
@@ -62,13 +62,13 @@ deal_locations_table = Table(
 )
 """One row per location with a cached set (empty sets too); writes lock it."""
 
-deals_table = Table(
+cached_deals = Table(
     "pricekit_deals",
     metadata,
     Column(
         "location_id",
         id_type(),
-        ForeignKey(deal_locations_table.c.location_id, ondelete="CASCADE"),
+        ForeignKey(deal_locations.c.location_id, ondelete="CASCADE"),
         nullable=False,
     ),
     Column("position", Integer, nullable=False),
@@ -112,15 +112,15 @@ class SqlDealCache(SqlRepository):
         with self._call(location_id, "read", read_only=True) as conn:
             # One statement, so one snapshot: the location's row and its deals together.
             rows = conn.execute(
-                select(deal_locations_table.c.location_id, deals_table.c.deal)
+                select(deal_locations.c.location_id, cached_deals.c.deal)
                 .select_from(
-                    deal_locations_table.outerjoin(
-                        deals_table,
-                        deals_table.c.location_id == deal_locations_table.c.location_id,
+                    deal_locations.outerjoin(
+                        cached_deals,
+                        cached_deals.c.location_id == deal_locations.c.location_id,
                     )
                 )
-                .where(deal_locations_table.c.location_id == location_id)
-                .order_by(deals_table.c.position)
+                .where(deal_locations.c.location_id == location_id)
+                .order_by(cached_deals.c.position)
             ).all()
         if not rows:
             return None
@@ -157,9 +157,9 @@ class SqlDealCache(SqlRepository):
         with self._call(location_id, "merge a PTL publication into") as conn:
             _claim(conn, location_id, now)
             stored = conn.scalars(
-                select(deals_table.c.deal)
-                .where(deals_table.c.location_id == location_id)
-                .order_by(deals_table.c.position)
+                select(cached_deals.c.deal)
+                .where(cached_deals.c.location_id == location_id)
+                .order_by(cached_deals.c.position)
             ).all()
             existing = self._deals_of(location_id, stored)
             merged = merge_ptl(existing, deals, location_id=location_id)
@@ -178,9 +178,7 @@ class SqlDealCache(SqlRepository):
         with self._call(None, "list", read_only=True) as conn:
             return list(
                 conn.scalars(
-                    select(deal_locations_table.c.location_id).order_by(
-                        deal_locations_table.c.location_id
-                    )
+                    select(deal_locations.c.location_id).order_by(deal_locations.c.location_id)
                 )
             )
 
@@ -230,10 +228,10 @@ class SqlDealCache(SqlRepository):
     @staticmethod
     def _write(conn: Connection, location_id: str, deals: Sequence[Deal]) -> None:
         """Replace the location's rows with ``deals``; its row must be claimed already."""
-        conn.execute(delete(deals_table).where(deals_table.c.location_id == location_id))
+        conn.execute(delete(cached_deals).where(cached_deals.c.location_id == location_id))
         if deals:
             conn.execute(
-                insert(deals_table),
+                insert(cached_deals),
                 [
                     {
                         "location_id": location_id,
@@ -257,13 +255,13 @@ def _claim(conn: Connection, location_id: str, now: datetime) -> None:
     dialect = conn.dialect.name
     if dialect in ("postgresql", "sqlite"):
         upsert = (
-            postgresql.insert(deal_locations_table)
+            postgresql.insert(deal_locations)
             if dialect == "postgresql"
-            else sqlite.insert(deal_locations_table)
+            else sqlite.insert(deal_locations)
         )
         conn.execute(
             upsert.values(values).on_conflict_do_update(
-                index_elements=[deal_locations_table.c.location_id],
+                index_elements=[deal_locations.c.location_id],
                 set_={"updated_at": upsert.excluded.updated_at},
             )
         )
@@ -271,14 +269,14 @@ def _claim(conn: Connection, location_id: str, now: datetime) -> None:
     # Elsewhere: update (locks an existing row); if there was none, insert it, and if
     # another transaction inserted it meanwhile, update (and so wait for) that one.
     claim = (
-        update(deal_locations_table)
-        .where(deal_locations_table.c.location_id == location_id)
+        update(deal_locations)
+        .where(deal_locations.c.location_id == location_id)
         .values(updated_at=now)
     )
     if conn.execute(claim).rowcount:
         return
     try:
         with conn.begin_nested():
-            conn.execute(insert(deal_locations_table).values(values))
+            conn.execute(insert(deal_locations).values(values))
     except IntegrityError:
         conn.execute(claim)

@@ -49,11 +49,11 @@ __all__ = [
     "SqlLeaseLock",
     "SqlSyncRunRepository",
     "advisory_lock_key",
-    "sync_locks_table",
-    "sync_runs_table",
+    "sync_locks",
+    "sync_runs",
 ]
 
-sync_runs_table = Table(
+sync_runs = Table(
     "pricekit_sync_runs",
     metadata,
     # BIGINT on PostgreSQL; on SQLite only INTEGER PRIMARY KEY numbers rows by itself.
@@ -67,7 +67,7 @@ sync_runs_table = Table(
 )
 """One row per recorded run; ``seq`` is the recording order, ``report`` the whole report."""
 
-sync_locks_table = Table(
+sync_locks = Table(
     "pricekit_sync_locks",
     metadata,
     Column("name", id_type(), primary_key=True),
@@ -143,7 +143,7 @@ class SqlSyncRunRepository(SqlRepository):
             raise InvalidValueError(
                 field="run_id", value=report.run_id, reason="must be 1 to 255 characters"
             )
-        runs = sync_runs_table
+        runs = sync_runs
         try:
             with self._transaction("record a sync run") as conn:
                 conn.execute(
@@ -181,7 +181,7 @@ class SqlSyncRunRepository(SqlRepository):
             raise InvalidValueError(field="limit", value=limit, reason="must be at least 1")
         with self._transaction("read the recent sync runs", read_only=True) as conn:
             stored = conn.scalars(
-                select(sync_runs_table.c.report).order_by(sync_runs_table.c.seq.desc()).limit(limit)
+                select(sync_runs.c.report).order_by(sync_runs.c.seq.desc()).limit(limit)
             ).all()
         return [RunReport.from_dict(data) for data in stored]
 
@@ -397,7 +397,7 @@ class SqlLeaseLock(SqlRepository):
             BackendUnavailableError: The database could not be reached.
         """
         _positive(ttl_seconds)
-        locks = sync_locks_table
+        locks = sync_locks
         now = self._clock.now()
         with self._transaction(f"take the sync lock {self.name!r}") as conn:
             self._ensure_row(conn)
@@ -419,7 +419,7 @@ class SqlLeaseLock(SqlRepository):
             BackendUnavailableError: The database could not be reached.
         """
         _positive(ttl_seconds)
-        locks = sync_locks_table
+        locks = sync_locks
         now = self._clock.now()
         with self._transaction(f"extend the sync lock {self.name!r}") as conn:
             extended = conn.execute(
@@ -435,7 +435,7 @@ class SqlLeaseLock(SqlRepository):
         Raises:
             BackendUnavailableError: The database could not be reached.
         """
-        locks = sync_locks_table
+        locks = sync_locks
         now = self._clock.now()
         with self._transaction(f"release the sync lock {self.name!r}") as conn:
             released = conn.execute(
@@ -452,7 +452,7 @@ class SqlLeaseLock(SqlRepository):
         Raises:
             BackendUnavailableError: The database could not be reached.
         """
-        locks = sync_locks_table
+        locks = sync_locks
         now = self._clock.now()
         with self._transaction(f"read the sync lock {self.name!r}", read_only=True) as conn:
             owner: str | None = conn.scalar(
@@ -465,15 +465,12 @@ class SqlLeaseLock(SqlRepository):
         row = {"name": self.name, "owner": None, "expires_at": None}
         dialect = conn.dialect.name
         if dialect == "postgresql":
-            conn.execute(postgresql.insert(sync_locks_table).values(row).on_conflict_do_nothing())
+            conn.execute(postgresql.insert(sync_locks).values(row).on_conflict_do_nothing())
         elif dialect == "sqlite":
-            conn.execute(sqlite.insert(sync_locks_table).values(row).on_conflict_do_nothing())
-        elif (
-            conn.scalar(select(sync_locks_table.c.name).where(sync_locks_table.c.name == self.name))
-            is None
-        ):
+            conn.execute(sqlite.insert(sync_locks).values(row).on_conflict_do_nothing())
+        elif conn.scalar(select(sync_locks.c.name).where(sync_locks.c.name == self.name)) is None:
             try:
                 with conn.begin_nested():
-                    conn.execute(insert(sync_locks_table).values(row))
+                    conn.execute(insert(sync_locks).values(row))
             except IntegrityError:
                 pass  # another process inserted it meanwhile
