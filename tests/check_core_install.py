@@ -51,7 +51,8 @@ def main() -> None:
     try:
         importlib.import_module("pricekit.ext.sqlalchemy")
     except ImportError as error:
-        assert "pip install 'pricekit[sqlalchemy]'" in str(error), error
+        if "pip install 'pricekit[sqlalchemy]'" not in str(error):
+            raise AssertionError(f"pricekit.ext.sqlalchemy: no install hint in {error}") from error
     else:
         raise AssertionError("pricekit.ext.sqlalchemy imported without the sqlalchemy extra")
 
