@@ -17,19 +17,41 @@ error (a duplicate id, a missing parent) becomes
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    Table,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
-from pricekit.errors import BackendUnavailableError, InvalidValueError, PricekitError
+from pricekit.errors import (
+    BackendUnavailableError,
+    ConflictError,
+    InvalidValueError,
+    NotFoundError,
+    PricekitError,
+)
+from pricekit.ext.sqlalchemy._schema import chunked
 
-__all__ = ["Bind", "SqlRepository", "create_sqlite_engine"]
+__all__ = ["Bind", "SqlRepository", "create_sqlite_engine", "stored_ids"]
+
+_M = TypeVar("_M")
 
 Bind = Engine | Connection | Session
 """What a repository runs its statements on."""
@@ -95,6 +117,103 @@ class SqlRepository:
                 raise exc.orig from exc
             raise
 
+    # -- one-row and one-page calls shared by the repositories ------------------------------
+    #
+    # Each runs in its own call's transaction and keys rows by the table's ``id``
+    # column; the caller names the record (``entity``) and the operation, so the
+    # errors read exactly as the repository's own.
+
+    def _insert_one(
+        self, table: Table, row: Mapping[str, Any], *, entity: str, id: str, operation: str
+    ) -> None:
+        """Insert one row; a constraint the database refuses is a duplicate id.
+
+        Raises:
+            ConflictError: The row broke a constraint (its id is stored already):
+                ``entity``, ``id``, reason ``"duplicate id"``; nothing is written.
+        """
+        try:
+            with self._transaction(operation) as conn:
+                conn.execute(insert(table).values(row))
+        except IntegrityError as exc:
+            raise ConflictError(entity=entity, id=id, reason="duplicate id") from exc
+
+    def _update_one(
+        self, table: Table, row: Mapping[str, Any], *, entity: str, id: str, operation: str
+    ) -> None:
+        """Set the row whose ``id`` is ``id`` to ``row``.
+
+        Raises:
+            NotFoundError: No row has this id (``entity``, ``id``).
+        """
+        with self._transaction(operation) as conn:
+            result = conn.execute(update(table).where(table.c.id == id).values(row))
+            if result.rowcount == 0:
+                raise NotFoundError(entity=entity, id=id)
+
+    def _delete_one(self, table: Table, *, entity: str, id: str, operation: str) -> None:
+        """Delete the row whose ``id`` is ``id``.
+
+        An ``IntegrityError`` (a row elsewhere still refers to it) passes out.
+
+        Raises:
+            NotFoundError: No row has this id (``entity``, ``id``).
+        """
+        with self._transaction(operation) as conn:
+            result = conn.execute(delete(table).where(table.c.id == id))
+            if result.rowcount == 0:
+                raise NotFoundError(entity=entity, id=id)
+
+    def _get_one(
+        self,
+        table: Table,
+        id: str,
+        to_model: Callable[[Row[Any]], _M],
+        *,
+        operation: str,
+        read_only: bool = False,
+    ) -> _M | None:
+        """The model of the row whose ``id`` is ``id``, or ``None``."""
+        with self._transaction(operation, read_only=read_only) as conn:
+            row = conn.execute(select(table).where(table.c.id == id)).one_or_none()
+        return None if row is None else to_model(row)
+
+    def _read_page(
+        self,
+        table: Table,
+        conditions: Iterable[ColumnElement[bool]],
+        *,
+        order_by: Sequence[ColumnElement[Any]],
+        offset: int,
+        limit: int,
+        operation: str,
+        read_only: bool = False,
+    ) -> tuple[int, list[Row[Any]]]:
+        """How many rows match, and the rows of one page of them in ``order_by`` order.
+
+        The count rides on the page's own query (a window function), so the total
+        and the rows come from one snapshot; only a page past the end counts
+        separately. Each row carries one extra column, ``pricekit_total``.
+        """
+        where = list(conditions)
+        total_column = func.count().over().label("pricekit_total")
+        with self._transaction(operation, read_only=read_only) as conn:
+            rows = list(
+                conn.execute(
+                    select(table, total_column)
+                    .where(*where)
+                    .order_by(*order_by)
+                    .offset(offset)
+                    .limit(limit)
+                ).all()
+            )
+            if rows:
+                return int(rows[0].pricekit_total), rows
+            if offset == 0:
+                return 0, rows
+            total = conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+        return int(total), rows
+
     @contextmanager
     def _begin(self, *, read_only: bool) -> Iterator[Connection]:
         bind = self._bind
@@ -110,6 +229,14 @@ class SqlRepository:
         else:
             with bind.begin_nested():
                 yield bind
+
+
+def stored_ids(conn: Connection, table: Table, ids: Iterable[str]) -> set[str]:
+    """Which of ``ids`` have a row in ``table`` (by its ``id`` column), in chunked ``IN`` lists."""
+    found: set[str] = set()
+    for chunk in chunked(sorted(set(ids))):
+        found.update(conn.scalars(select(table.c.id).where(table.c.id.in_(chunk))))
+    return found
 
 
 def create_sqlite_engine(path: str | Path | None = None, **options: Any) -> Engine:

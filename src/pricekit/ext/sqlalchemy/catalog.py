@@ -64,7 +64,7 @@ from pricekit.catalog import (
     Vendor,
 )
 from pricekit.errors import ConflictError
-from pricekit.ext.sqlalchemy._db import SqlRepository
+from pricekit.ext.sqlalchemy._db import SqlRepository, stored_ids
 from pricekit.ext.sqlalchemy._schema import (
     DecimalText,
     Json,
@@ -324,15 +324,6 @@ def _roots_first(categories: Iterable[Category], tree: CategoryTree) -> list[Cat
 # -- queries ------------------------------------------------------------------------------
 
 
-def _existing(conn: Connection, table: Table, ids: Iterable[str]) -> set[str]:
-    """Which of ``ids`` have a row in ``table``."""
-    wanted = sorted(set(ids))
-    found: set[str] = set()
-    for chunk in chunked(wanted):
-        found.update(conn.scalars(select(table.c.id).where(table.c.id.in_(chunk))))
-    return found
-
-
 def _variants(
     conn: Connection,
     where: ColumnElement[bool],
@@ -534,7 +525,7 @@ class SqlCatalogRepository(SqlRepository):
 
         def known(table: Table, given: Iterable[str], refs: Iterable[str | None]) -> set[str]:
             wanted = {ref for ref in refs if ref is not None}
-            return set(given) | _existing(conn, table, wanted - set(given))
+            return set(given) | stored_ids(conn, table, wanted - set(given))
 
         if tree is not None:  # every category there will be, stored or new
             categories = {category.id for category in tree}
@@ -568,7 +559,7 @@ class SqlCatalogRepository(SqlRepository):
     ) -> None:
         variants = sorted(variants, key=lambda v: v.id)
         wanted = {v.product_id for v in variants} - set(products)
-        product_ids = set(products) | _existing(conn, catalog_products, wanted)
+        product_ids = set(products) | stored_ids(conn, catalog_products, wanted)
         for variant in variants:
             if variant.product_id not in product_ids:
                 raise ConflictError(
@@ -687,7 +678,7 @@ def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """
     if not rows:
         return
-    stored = _existing(conn, table, (row["id"] for row in rows))
+    stored = stored_ids(conn, table, (row["id"] for row in rows))
     new = [row for row in rows if row["id"] not in stored]
     if new:
         conn.execute(insert(table), new)

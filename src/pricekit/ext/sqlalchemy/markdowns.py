@@ -36,7 +36,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     ColumnElement,
-    Connection,
     ForeignKeyConstraint,
     Index,
     PrimaryKeyConstraint,
@@ -45,7 +44,6 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
-    func,
     insert,
     select,
     update,
@@ -53,12 +51,11 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from pricekit.errors import ConflictError, InvalidValueError, NotFoundError
-from pricekit.ext.sqlalchemy._db import SqlRepository
+from pricekit.ext.sqlalchemy._db import SqlRepository, stored_ids
 from pricekit.ext.sqlalchemy._schema import (
     DecimalText,
     Json,
     UtcDateTime,
-    chunked,
     id_type,
     metadata,
     minor_units,
@@ -217,25 +214,6 @@ def _instant(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value).astimezone(UTC)
 
 
-def _page_rows(
-    conn: Connection,
-    table: Table,
-    conditions: Sequence[ColumnElement[bool]],
-    order_by: Sequence[ColumnElement[Any]],
-    *,
-    offset: int,
-    limit: int,
-) -> tuple[int, list[Row[Any]]]:
-    """How many rows match, and one page of them in ``order_by`` order."""
-    total = conn.execute(select(func.count()).select_from(table).where(*conditions)).scalar_one()
-    if total <= offset:
-        return total, []
-    rows = conn.execute(
-        select(table).where(*conditions).order_by(*order_by).offset(offset).limit(limit)
-    ).all()
-    return total, list(rows)
-
-
 # -- plans ----------------------------------------------------------------------------------
 
 
@@ -279,12 +257,13 @@ class SqlMarkdownPlanRepository(SqlRepository):
         Raises:
             ConflictError: A plan with this id is already stored.
         """
-        row = _plan_row(plan)
-        try:
-            with self._transaction("add a markdown plan") as conn:
-                conn.execute(insert(markdown_plans).values(row))
-        except IntegrityError as exc:
-            raise ConflictError(entity=_PLAN, id=plan.id, reason="duplicate id") from exc
+        self._insert_one(
+            markdown_plans,
+            _plan_row(plan),
+            entity=_PLAN,
+            id=plan.id,
+            operation="add a markdown plan",
+        )
 
     def replace(self, plan: MarkdownPlan) -> None:
         """Replace the stored plan with the same id.
@@ -292,21 +271,17 @@ class SqlMarkdownPlanRepository(SqlRepository):
         Raises:
             NotFoundError: No plan with this id is stored.
         """
-        row = _plan_row(plan)
-        with self._transaction("replace a markdown plan") as conn:
-            result = conn.execute(
-                update(markdown_plans).where(markdown_plans.c.id == plan.id).values(row)
-            )
-            if result.rowcount == 0:
-                raise NotFoundError(entity=_PLAN, id=plan.id)
+        self._update_one(
+            markdown_plans,
+            _plan_row(plan),
+            entity=_PLAN,
+            id=plan.id,
+            operation="replace a markdown plan",
+        )
 
     def get(self, plan_id: str) -> MarkdownPlan | None:
         """The plan with this id, or ``None``."""
-        with self._transaction("read a markdown plan") as conn:
-            row = conn.execute(
-                select(markdown_plans).where(markdown_plans.c.id == plan_id)
-            ).one_or_none()
-        return None if row is None else _plan_model(row)
+        return self._get_one(markdown_plans, plan_id, _plan_model, operation="read a markdown plan")
 
     def delete(self, plan_id: str) -> None:
         """Remove a plan (its waves are removed through the wave repository).
@@ -314,10 +289,9 @@ class SqlMarkdownPlanRepository(SqlRepository):
         Raises:
             NotFoundError: No plan with this id is stored.
         """
-        with self._transaction("delete a markdown plan") as conn:
-            result = conn.execute(delete(markdown_plans).where(markdown_plans.c.id == plan_id))
-            if result.rowcount == 0:
-                raise NotFoundError(entity=_PLAN, id=plan_id)
+        self._delete_one(
+            markdown_plans, entity=_PLAN, id=plan_id, operation="delete a markdown plan"
+        )
 
     def find(
         self,
@@ -337,8 +311,14 @@ class SqlMarkdownPlanRepository(SqlRepository):
         conditions: list[ColumnElement[bool]] = [t.c.business_id == business_id]
         if is_active is not None:
             conditions.append(t.c.is_active == is_active)
-        with self._transaction("find markdown plans") as conn:
-            total, rows = _page_rows(conn, t, conditions, [t.c.id], offset=offset, limit=limit)
+        total, rows = self._read_page(
+            t,
+            conditions,
+            order_by=[t.c.id],
+            offset=offset,
+            limit=limit,
+            operation="find markdown plans",
+        )
         return Page[MarkdownPlan](
             items=tuple(_plan_model(row) for row in rows), total=total, offset=offset, limit=limit
         )
@@ -560,11 +540,7 @@ class SqlMarkdownWaveRepository(SqlRepository):
 
     def get(self, wave_id: str) -> MarkdownWave | None:
         """The wave with this id, or ``None``."""
-        with self._transaction("read a markdown wave") as conn:
-            row = conn.execute(
-                select(markdown_waves).where(markdown_waves.c.id == wave_id)
-            ).one_or_none()
-        return None if row is None else _wave_model(row)
+        return self._get_one(markdown_waves, wave_id, _wave_model, operation="read a markdown wave")
 
     def items(self, wave_id: str) -> list[WaveItem]:
         """The wave's items ordered by variant id; empty for an unknown wave."""
@@ -620,8 +596,14 @@ class SqlMarkdownWaveRepository(SqlRepository):
             conditions.append(t.c.plan_id == plan_id)
         if statuses is not None:
             conditions.append(t.c.status.in_(sorted({str(status) for status in statuses})))
-        with self._transaction("find markdown waves") as conn:
-            total, rows = _page_rows(conn, t, conditions, [t.c.id], offset=offset, limit=limit)
+        total, rows = self._read_page(
+            t,
+            conditions,
+            order_by=[t.c.id],
+            offset=offset,
+            limit=limit,
+            operation="find markdown waves",
+        )
         return Page[MarkdownWave](
             items=tuple(_wave_model(row) for row in rows), total=total, offset=offset, limit=limit
         )
@@ -705,12 +687,8 @@ class SqlMarkdownHistoryRepository(SqlRepository):
     def _conflict(self, entries: Sequence[MarkdownHistoryEntry]) -> ConflictError:
         """The error naming the first entry that is stored already or repeats an earlier one."""
         ids = [entry.id for entry in entries]
-        unique = sorted(set(ids))
-        t = markdown_history
         with self._transaction("find conflicting markdown history entries") as conn:
-            stored: set[str] = set()
-            for chunk in chunked(unique):
-                stored.update(conn.scalars(select(t.c.id).where(t.c.id.in_(chunk))))
+            stored = stored_ids(conn, markdown_history, ids)
         seen: set[str] = set()
         for entry_id in ids:
             if entry_id in stored:
@@ -765,10 +743,14 @@ class SqlMarkdownHistoryRepository(SqlRepository):
         limit: int,
     ) -> Page[MarkdownHistoryEntry]:
         t = markdown_history
-        with self._transaction(operation) as conn:
-            total, rows = _page_rows(
-                conn, t, conditions, [t.c.at, t.c.id], offset=offset, limit=limit
-            )
+        total, rows = self._read_page(
+            t,
+            conditions,
+            order_by=[t.c.at, t.c.id],
+            offset=offset,
+            limit=limit,
+            operation=operation,
+        )
         return Page[MarkdownHistoryEntry](
             items=tuple(_entry_model(row) for row in rows), total=total, offset=offset, limit=limit
         )

@@ -23,7 +23,7 @@ collation on PostgreSQL), the order the in-memory repositories list them in.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -40,15 +40,13 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
-    func,
     insert,
     select,
-    update,
 )
 from sqlalchemy.exc import IntegrityError
 
-from pricekit.errors import ConflictError, NotFoundError
-from pricekit.ext.sqlalchemy._db import SqlRepository
+from pricekit.errors import ConflictError
+from pricekit.ext.sqlalchemy._db import SqlRepository, stored_ids
 from pricekit.ext.sqlalchemy._schema import (
     IN_CHUNK,
     UtcDateTime,
@@ -227,38 +225,6 @@ def _scope_model(row: Row[Any]) -> PriceListScope:
     )
 
 
-def _page(
-    conn: Connection,
-    table: Table,
-    conditions: Iterable[ColumnElement[bool]],
-    *,
-    offset: int,
-    limit: int,
-) -> tuple[int, list[Row[Any]]]:
-    """How many rows match, and the rows of one page of them ordered by id.
-
-    The count rides on the page's own query (a window function), so the total and
-    the rows come from one snapshot; only a page past the end counts separately.
-    """
-    where = list(conditions)
-    total_column = func.count().over().label("pricekit_total")
-    rows = list(
-        conn.execute(
-            select(table, total_column)
-            .where(*where)
-            .order_by(table.c.id)
-            .offset(offset)
-            .limit(limit)
-        ).all()
-    )
-    if rows:
-        return int(rows[0].pricekit_total), rows
-    if offset == 0:
-        return 0, rows
-    total = conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
-    return int(total), rows
-
-
 def _all_for_lists(
     conn: Connection, table: Table, price_list_ids: Collection[str]
 ) -> list[Row[Any]]:
@@ -292,14 +258,13 @@ class SqlPriceListRepository(SqlRepository):
         Raises:
             ConflictError: A list with this id is already stored.
         """
-        row = _list_row(price_list)
-        try:
-            with self._transaction("add a price list") as conn:
-                conn.execute(insert(price_lists).values(row))
-        except IntegrityError as exc:
-            raise ConflictError(
-                entity="price_list", id=price_list.id, reason="duplicate id"
-            ) from exc
+        self._insert_one(
+            price_lists,
+            _list_row(price_list),
+            entity="price_list",
+            id=price_list.id,
+            operation="add a price list",
+        )
 
     def replace(self, price_list: PriceList) -> None:
         """Replace the stored list with the same id.
@@ -307,21 +272,17 @@ class SqlPriceListRepository(SqlRepository):
         Raises:
             NotFoundError: No list with this id is stored.
         """
-        row = _list_row(price_list)
-        with self._transaction("replace a price list") as conn:
-            result = conn.execute(
-                update(price_lists).where(price_lists.c.id == price_list.id).values(row)
-            )
-            if result.rowcount == 0:
-                raise NotFoundError(entity="price_list", id=price_list.id)
+        self._update_one(
+            price_lists,
+            _list_row(price_list),
+            entity="price_list",
+            id=price_list.id,
+            operation="replace a price list",
+        )
 
     def get(self, price_list_id: str) -> PriceList | None:
         """The list with this id, or ``None``."""
-        with self._transaction("read a price list") as conn:
-            row = conn.execute(
-                select(price_lists).where(price_lists.c.id == price_list_id)
-            ).one_or_none()
-        return None if row is None else _list_model(row)
+        return self._get_one(price_lists, price_list_id, _list_model, operation="read a price list")
 
     def find(
         self,
@@ -353,8 +314,14 @@ class SqlPriceListRepository(SqlRepository):
             conditions.append(t.c.is_active == is_active)
         if name_contains is not None:
             conditions.append(t.c.name_folded.contains(name_contains.casefold(), autoescape=True))
-        with self._transaction("find price lists") as conn:
-            total, rows = _page(conn, t, conditions, offset=offset, limit=limit)
+        total, rows = self._read_page(
+            t,
+            conditions,
+            order_by=[t.c.id],
+            offset=offset,
+            limit=limit,
+            operation="find price lists",
+        )
         return Page[PriceList](
             items=tuple(_list_model(row) for row in rows), total=total, offset=offset, limit=limit
         )
@@ -404,7 +371,7 @@ class SqlPriceListItemRepository(SqlRepository):
         ids = [item.id for item in items]
         try:
             with self._transaction("add price list items") as conn:
-                stored = _stored_ids(conn, ids)
+                stored = stored_ids(conn, price_list_items, ids)
                 if stored:
                     first = next(i for i in ids if i in stored)
                     raise ConflictError(entity="price_list_item", id=first, reason="duplicate id")
@@ -413,7 +380,7 @@ class SqlPriceListItemRepository(SqlRepository):
             # Another transaction stored one of these ids after the check above
             # (PostgreSQL; SQLite serialises writers): name it, now committed.
             with self._transaction("find a conflicting price list item") as conn:
-                stored = _stored_ids(conn, ids)
+                stored = stored_ids(conn, price_list_items, ids)
             first = next((i for i in ids if i in stored), ids[0])
             raise ConflictError(entity="price_list_item", id=first, reason="duplicate id") from exc
 
@@ -424,21 +391,19 @@ class SqlPriceListItemRepository(SqlRepository):
             NotFoundError: No item with this id is stored.
             InvalidValueError: A value the database cannot hold exactly.
         """
-        row = _item_row(item)
-        with self._transaction("replace a price list item") as conn:
-            result = conn.execute(
-                update(price_list_items).where(price_list_items.c.id == item.id).values(row)
-            )
-            if result.rowcount == 0:
-                raise NotFoundError(entity="price_list_item", id=item.id)
+        self._update_one(
+            price_list_items,
+            _item_row(item),
+            entity="price_list_item",
+            id=item.id,
+            operation="replace a price list item",
+        )
 
     def get(self, item_id: str) -> PriceListItem | None:
         """The item with this id, or ``None``."""
-        with self._transaction("read a price list item") as conn:
-            row = conn.execute(
-                select(price_list_items).where(price_list_items.c.id == item_id)
-            ).one_or_none()
-        return None if row is None else _item_model(row)
+        return self._get_one(
+            price_list_items, item_id, _item_model, operation="read a price list item"
+        )
 
     def find(
         self,
@@ -466,8 +431,14 @@ class SqlPriceListItemRepository(SqlRepository):
             conditions.append(t.c.item_type == ItemType(item_type).value)
         if is_active is not None:
             conditions.append(t.c.is_active == is_active)
-        with self._transaction("find price list items") as conn:
-            total, rows = _page(conn, t, conditions, offset=offset, limit=limit)
+        total, rows = self._read_page(
+            t,
+            conditions,
+            order_by=[t.c.id],
+            offset=offset,
+            limit=limit,
+            operation="find price list items",
+        )
         return Page[PriceListItem](
             items=tuple(_item_model(row) for row in rows), total=total, offset=offset, limit=limit
         )
@@ -479,16 +450,6 @@ class SqlPriceListItemRepository(SqlRepository):
         with self._transaction("read price list items") as conn:
             rows = _all_for_lists(conn, price_list_items, price_list_ids)
         return [_item_model(row) for row in rows]
-
-
-def _stored_ids(conn: Connection, ids: Sequence[str]) -> set[str]:
-    """Which of ``ids`` are stored as price list items."""
-    found: set[str] = set()
-    for chunk in chunked(ids):
-        found.update(
-            conn.scalars(select(price_list_items.c.id).where(price_list_items.c.id.in_(chunk)))
-        )
-    return found
 
 
 class SqlPriceListScopeRepository(SqlRepository):
@@ -507,22 +468,19 @@ class SqlPriceListScopeRepository(SqlRepository):
         Raises:
             ConflictError: A scope with this id is already stored.
         """
-        row = _scope_row(scope)
-        try:
-            with self._transaction("add a price list scope") as conn:
-                conn.execute(insert(price_list_scopes).values(row))
-        except IntegrityError as exc:
-            raise ConflictError(
-                entity="price_list_scope", id=scope.id, reason="duplicate id"
-            ) from exc
+        self._insert_one(
+            price_list_scopes,
+            _scope_row(scope),
+            entity="price_list_scope",
+            id=scope.id,
+            operation="add a price list scope",
+        )
 
     def get(self, scope_id: str) -> PriceListScope | None:
         """The scope with this id, or ``None``."""
-        with self._transaction("read a price list scope") as conn:
-            row = conn.execute(
-                select(price_list_scopes).where(price_list_scopes.c.id == scope_id)
-            ).one_or_none()
-        return None if row is None else _scope_model(row)
+        return self._get_one(
+            price_list_scopes, scope_id, _scope_model, operation="read a price list scope"
+        )
 
     def all_for_lists(self, price_list_ids: Collection[str]) -> list[PriceListScope]:
         """Every scope of these lists, ordered by id."""

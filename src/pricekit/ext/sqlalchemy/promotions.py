@@ -81,10 +81,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
-    delete,
     false,
     func,
-    insert,
     null,
     or_,
     select,
@@ -258,7 +256,9 @@ def _promotion_values(promotion: Promotion) -> dict[str, Any]:
 
 
 def _to_promotion(row: Row[Any]) -> Promotion:
-    return Promotion.model_validate(dict(row._mapping))
+    # The table's columns only: a page's rows carry their total too.
+    fields = row._mapping
+    return Promotion.model_validate({column.name: fields[column.name] for column in promotions.c})
 
 
 def _application_values(application: PromotionApplication) -> dict[str, Any]:
@@ -292,23 +292,6 @@ def _to_application(row: Row[Any]) -> PromotionApplication:
     )
 
 
-def _page_of(
-    conn: Connection,
-    table: Table,
-    where: list[ColumnElement[bool]],
-    order_by: list[ColumnElement[Any]],
-    *,
-    offset: int,
-    limit: int,
-) -> tuple[list[Row[Any]], int]:
-    """One page of ``table``'s rows matching ``where``, and how many match in all."""
-    total = conn.scalar(select(func.count()).select_from(table).where(*where)) or 0
-    rows = conn.execute(
-        select(table).where(*where).order_by(*order_by).offset(offset).limit(limit)
-    ).all()
-    return list(rows), total
-
-
 class SqlPromotionRepository(SqlRepository):
     """Promotions in ``pricekit_promotions``: the promotion repository port.
 
@@ -331,11 +314,9 @@ class SqlPromotionRepository(SqlRepository):
         """
         values = _promotion_values(promotion)
         values["current_uses"] = _bigint(promotion.current_uses, field="current_uses")
-        try:
-            with self._transaction("add a promotion") as conn:
-                conn.execute(insert(promotions).values(values))
-        except IntegrityError as exc:
-            raise ConflictError(entity=_PROMOTION, id=promotion.id, reason="duplicate id") from exc
+        self._insert_one(
+            promotions, values, entity=_PROMOTION, id=promotion.id, operation="add a promotion"
+        )
 
     def replace(self, promotion: Promotion) -> None:
         """Replace the stored promotion with the same id, keeping the stored ``current_uses``.
@@ -344,19 +325,19 @@ class SqlPromotionRepository(SqlRepository):
             NotFoundError: No promotion with this id is stored.
             InvalidValueError: A usage limit too large for the database.
         """
-        values = _promotion_values(promotion)
-        with self._transaction("replace a promotion") as conn:
-            changed = conn.execute(
-                update(promotions).where(_P.id == promotion.id).values(values)
-            ).rowcount
-            if not changed:
-                raise NotFoundError(entity=_PROMOTION, id=promotion.id)
+        self._update_one(
+            promotions,
+            _promotion_values(promotion),
+            entity=_PROMOTION,
+            id=promotion.id,
+            operation="replace a promotion",
+        )
 
     def get(self, promotion_id: str) -> Promotion | None:
         """The promotion with this id (with its current ``current_uses``), or ``None``."""
-        with self._transaction("read a promotion", read_only=True) as conn:
-            row = conn.execute(select(promotions).where(_P.id == promotion_id)).one_or_none()
-        return None if row is None else _to_promotion(row)
+        return self._get_one(
+            promotions, promotion_id, _to_promotion, operation="read a promotion", read_only=True
+        )
 
     def delete(self, promotion_id: str) -> None:
         """Remove a promotion for good.
@@ -366,10 +347,9 @@ class SqlPromotionRepository(SqlRepository):
             ConflictError: The promotion has applications; expire it instead.
         """
         try:
-            with self._transaction("delete a promotion") as conn:
-                deleted = conn.execute(delete(promotions).where(_P.id == promotion_id)).rowcount
-                if not deleted:
-                    raise NotFoundError(entity=_PROMOTION, id=promotion_id)
+            self._delete_one(
+                promotions, entity=_PROMOTION, id=promotion_id, operation="delete a promotion"
+            )
         except IntegrityError as exc:
             raise ConflictError(
                 entity=_PROMOTION,
@@ -423,8 +403,15 @@ class SqlPromotionRepository(SqlRepository):
         if active_to is not None:
             end = require_aware(active_to, field="active_to")
             where.append(or_(_P.valid_from.is_(None), _P.valid_from < end))
-        with self._transaction("find promotions", read_only=True) as conn:
-            rows, total = _page_of(conn, promotions, where, [_P.id], offset=offset, limit=limit)
+        total, rows = self._read_page(
+            promotions,
+            where,
+            order_by=[_P.id],
+            offset=offset,
+            limit=limit,
+            operation="find promotions",
+            read_only=True,
+        )
         return Page[Promotion](
             items=tuple(_to_promotion(row) for row in rows),
             total=total,
@@ -654,15 +641,15 @@ class SqlPromotionUsageRepository(SqlPromotionRepository):
             InvalidValueError: A bad ``offset`` or ``limit``.
         """
         check_page(offset=offset, limit=limit)
-        with self._transaction("list a promotion's applications", read_only=True) as conn:
-            rows, total = _page_of(
-                conn,
-                promotion_applications,
-                [_A.promotion_id == promotion_id],
-                [_A.applied_at.desc(), _A.id],
-                offset=offset,
-                limit=limit,
-            )
+        total, rows = self._read_page(
+            promotion_applications,
+            [_A.promotion_id == promotion_id],
+            order_by=[_A.applied_at.desc(), _A.id],
+            offset=offset,
+            limit=limit,
+            operation="list a promotion's applications",
+            read_only=True,
+        )
         return Page[PromotionApplication](
             items=tuple(_to_application(row) for row in rows),
             total=total,
