@@ -226,6 +226,22 @@ def test_scope_channel_must_match() -> None:
     assert entry.outcome is Outcome.NO_MATCHING_SCOPE
 
 
+def test_a_channel_given_as_text_is_the_channel_and_an_unknown_one_is_refused() -> None:
+    book = PriceBook(
+        lists=[plist("pl", channel="online")],
+        items=[pitem("it", "pl", "1.00")],
+        scopes=[scope("s", "pl", channel="online")],
+    )
+    assert resolve(book, channel="online") == resolve(book, channel=Channel.ONLINE)
+    assert resolve(book, channel="online").price_list_item_id == "it"
+    assert resolve(book, channel="pos").source is PriceSource.BASE_PRICE
+    with pytest.raises(InvalidValueError) as info:
+        resolve(book, channel="telepathy")
+    assert (info.value.field, info.value.value) == ("channel", "telepathy")
+    with pytest.raises(InvalidValueError, match="not 'any'"):
+        resolve(book, channel="any")
+
+
 def test_location_scope_filters_out_higher_priority_global_lists() -> None:
     book = PriceBook(
         lists=[plist("pl-global", 900), plist("pl-store", 10)],

@@ -50,7 +50,7 @@ from pricekit.pricing.models import (
 from pricekit.pricing.ports import MarkdownLookup
 from pricekit.time import require_aware
 
-__all__ = ["AnswerDependencies", "PriceBook"]
+__all__ = ["AnswerDependencies", "PriceBook", "apply_markdown", "check_resolution"]
 
 _R = TypeVar("_R", PriceList, PriceListItem, PriceListScope)
 
@@ -424,7 +424,7 @@ class PriceBook:
         *,
         business_id: str,
         item_id: str,
-        channel: Channel,
+        channel: Channel | str,
         at: datetime,
         base_price: Money,
         currency: str | None = None,
@@ -442,26 +442,9 @@ class PriceBook:
             InvalidValueError: A naive ``at``, a quantity that is not above zero, a
                 ``channel`` of ``any``, or a base price in another currency.
         """
-        if at.utcoffset() is None:
-            require_aware(at, field="at")
-        if type(quantity) is not Decimal and type(quantity) is not int:
-            raise InvalidValueError(
-                field="quantity", value=quantity, reason="must be an int or a Decimal"
-            )
-        if quantity <= 0:
-            raise InvalidValueError(field="quantity", value=quantity, reason="must be above zero")
-        if channel is Channel.ANY:
-            raise InvalidValueError(
-                field="channel", value="any", reason="a sale happens on one channel, not 'any'"
-            )
-        if currency is None:
-            currency = base_price.currency.code
-        elif base_price.currency.code != currency:
-            raise InvalidValueError(
-                field="base_price",
-                value=str(base_price),
-                reason=f"must be in the query's currency ({currency})",
-            )
+        channel, currency = check_resolution(
+            at=at, quantity=quantity, channel=channel, currency=currency, base_price=base_price
+        )
         key = (business_id, item_type, item_id)
         if explain:
             ask = _Ask(location_id, channel, quantity, currency, base_price, at)
@@ -502,35 +485,27 @@ class PriceBook:
             result = winner.result
         markdowns = self._markdowns
         if markdowns is not None:
-            markdown = markdowns.active_markdown(
+            unmarked = result
+            result = apply_markdown(
+                result,
+                markdowns,
                 business_id=key[0],
                 item_type=key[1],
                 item_id=key[2],
                 location_id=location_id,
                 at=at,
             )
-            if markdown is not None and markdown.price.currency is result.unit_price.currency:
-                result = ResolvedPrice(
-                    unit_price=markdown.price,
-                    source=PriceSource.MARKDOWN,
-                    price_list_id=result.price_list_id,
-                    price_list_item_id=result.price_list_item_id,
-                    priority=result.priority,
-                    min_qty=result.min_qty,
-                    markdown_wave_id=markdown.wave_id,
-                    original_price=result.unit_price,
-                )
-                if trace is not None:
-                    trace = tuple(
-                        t.evolve(
-                            outcome=Outcome.OVERRIDDEN_BY_MARKDOWN,
-                            reason=f"won, then overridden by markdown wave {markdown.wave_id!r} "
-                            f"at {markdown.price}",
-                        )
-                        if t.outcome is Outcome.WON
-                        else t
-                        for t in trace
+            if trace is not None and result is not unmarked:
+                trace = tuple(
+                    t.evolve(
+                        outcome=Outcome.OVERRIDDEN_BY_MARKDOWN,
+                        reason=f"won, then overridden by markdown wave {result.markdown_wave_id!r} "
+                        f"at {result.unit_price}",
                     )
+                    if t.outcome is Outcome.WON
+                    else t
+                    for t in trace
+                )
         if trace is not None:
             result = ResolvedPrice(
                 unit_price=result.unit_price,
@@ -598,6 +573,109 @@ class PriceBook:
             at=ask.at,
             trace=tuple(trace),
         )
+
+
+def check_resolution(
+    *,
+    at: datetime,
+    quantity: Decimal | int,
+    channel: Channel | str,
+    currency: str | None,
+    base_price: Money,
+) -> tuple[Channel, str]:
+    """Check one resolution's arguments as every resolver does; the channel and currency.
+
+    Shared by every resolver (the price book, SQL resolution), so that they refuse
+    the same arguments with the same errors.
+
+    Returns:
+        The channel as a :class:`Channel` (a plain ``"pos"`` is accepted) and the
+        currency (the base price's when ``currency`` is ``None``).
+
+    Raises:
+        InvalidValueError: A naive ``at``; a quantity that is not an int or a
+            Decimal, or not above zero; an unknown channel or ``any``; a base
+            price in another currency than ``currency``.
+    """
+    if at.utcoffset() is None:
+        require_aware(at, field="at")
+    if type(quantity) is not Decimal and type(quantity) is not int:
+        raise InvalidValueError(
+            field="quantity", value=quantity, reason="must be an int or a Decimal"
+        )
+    if quantity <= 0:
+        raise InvalidValueError(field="quantity", value=quantity, reason="must be above zero")
+    if type(channel) is not Channel:
+        try:
+            channel = Channel(channel)
+        except ValueError:
+            raise InvalidValueError(
+                field="channel",
+                value=channel,
+                reason=f"must be one of {', '.join(c.value for c in Channel)}",
+            ) from None
+    if channel is Channel.ANY:
+        raise InvalidValueError(
+            field="channel", value="any", reason="a sale happens on one channel, not 'any'"
+        )
+    if currency is None:
+        currency = base_price.currency.code
+    elif base_price.currency.code != currency:
+        raise InvalidValueError(
+            field="base_price",
+            value=str(base_price),
+            reason=f"must be in the query's currency ({currency})",
+        )
+    return channel, currency
+
+
+def apply_markdown(
+    result: ResolvedPrice,
+    markdowns: MarkdownLookup,
+    *,
+    business_id: str,
+    item_type: ItemType,
+    item_id: str,
+    location_id: str | None,
+    at: datetime,
+) -> ResolvedPrice:
+    """Step 4 of resolution: the markdown active for the item overrides ``result``.
+
+    Shared by every resolver (the price book, SQL resolution) so that they agree.
+
+    Args:
+        result: The winning list price, or the base price.
+        markdowns: Where markdowns are looked up.
+        business_id: The query's business.
+        item_type: The query's item type.
+        item_id: The query's item.
+        location_id: The query's location.
+        at: The query's instant.
+
+    Returns:
+        ``result`` itself when no markdown in ``result``'s currency is active;
+        otherwise a new result priced at the markdown, keeping the winner's fields
+        and the price it replaced as ``original_price``.
+    """
+    markdown = markdowns.active_markdown(
+        business_id=business_id,
+        item_type=item_type,
+        item_id=item_id,
+        location_id=location_id,
+        at=at,
+    )
+    if markdown is None or markdown.price.currency is not result.unit_price.currency:
+        return result
+    return ResolvedPrice(
+        unit_price=markdown.price,
+        source=PriceSource.MARKDOWN,
+        price_list_id=result.price_list_id,
+        price_list_item_id=result.price_list_item_id,
+        priority=result.priority,
+        min_qty=result.min_qty,
+        markdown_wave_id=markdown.wave_id,
+        original_price=result.unit_price,
+    )
 
 
 def _exclusion(entry: _Entry, ask: _Ask) -> tuple[Outcome, str] | None:  # noqa: PLR0911

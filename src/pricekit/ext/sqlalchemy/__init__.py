@@ -13,6 +13,8 @@ repository takes an injected ``Engine`` (a transaction per call) or a
   :class:`SqlMarkdownHistoryRepository`; :class:`SqlPromotionRepository`,
   :class:`SqlPromotionUsageRepository`; :class:`SqlDealCache`;
   :class:`SqlSyncRunRepository`.
+- Resolution in SQL: :class:`SqlPriceResolver`, one indexed ``LIMIT 1`` query
+  per price, the same answer as a :class:`~pricekit.pricing.PriceBook`.
 - Sync locks: :class:`PostgresAdvisoryLock` (held by a database session) and
   :class:`SqlLeaseLock` (a row with an expiry, on any database).
 """
@@ -50,6 +52,7 @@ from pricekit.ext.sqlalchemy.promotions import (  # noqa: E402
     SqlPromotionRepository,
     SqlPromotionUsageRepository,
 )
+from pricekit.ext.sqlalchemy.resolve import SqlPriceResolver, resolution_select  # noqa: E402
 from pricekit.ext.sqlalchemy.sync import (  # noqa: E402
     PostgresAdvisoryLock,
     SqlLeaseLock,
@@ -72,6 +75,7 @@ __all__ = [
     "SqlPriceListItemRepository",
     "SqlPriceListRepository",
     "SqlPriceListScopeRepository",
+    "SqlPriceResolver",
     "SqlPromotionRepository",
     "SqlPromotionUsageRepository",
     "SqlRepository",
@@ -81,6 +85,7 @@ __all__ = [
     "downgrade",
     "head_revision",
     "metadata",
+    "resolution_select",
     "upgrade",
     "upgrade_sql",
 ]

@@ -72,7 +72,10 @@ __all__ = [
     "SqlPriceListItemRepository",
     "SqlPriceListRepository",
     "SqlPriceListScopeRepository",
+    "price_list_from_row",
+    "price_list_item_from_row",
     "price_list_items",
+    "price_list_scope_from_row",
     "price_list_scopes",
     "price_lists",
 ]
@@ -155,7 +158,8 @@ def _list_row(price_list: PriceList) -> dict[str, Any]:
     }
 
 
-def _list_model(row: Row[Any]) -> PriceList:
+def price_list_from_row(row: Row[Any]) -> PriceList:
+    """A stored price list's row as the PriceList it holds."""
     return PriceList(
         id=row.id,
         business_id=row.business_id,
@@ -190,7 +194,8 @@ def _item_row(item: PriceListItem) -> dict[str, Any]:
     }
 
 
-def _item_model(row: Row[Any]) -> PriceListItem:
+def price_list_item_from_row(row: Row[Any]) -> PriceListItem:
+    """A stored price list item's row as the PriceListItem it holds."""
     return PriceListItem(
         id=row.id,
         price_list_id=row.price_list_id,
@@ -216,7 +221,8 @@ def _scope_row(scope: PriceListScope) -> dict[str, Any]:
     }
 
 
-def _scope_model(row: Row[Any]) -> PriceListScope:
+def price_list_scope_from_row(row: Row[Any]) -> PriceListScope:
+    """A stored price list scope's row as the PriceListScope it holds."""
     return PriceListScope(
         id=row.id,
         price_list_id=row.price_list_id,
@@ -282,7 +288,9 @@ class SqlPriceListRepository(SqlRepository):
 
     def get(self, price_list_id: str) -> PriceList | None:
         """The list with this id, or ``None``."""
-        return self._get_one(price_lists, price_list_id, _list_model, operation="read a price list")
+        return self._get_one(
+            price_lists, price_list_id, price_list_from_row, operation="read a price list"
+        )
 
     def find(
         self,
@@ -323,7 +331,10 @@ class SqlPriceListRepository(SqlRepository):
             operation="find price lists",
         )
         return Page[PriceList](
-            items=tuple(_list_model(row) for row in rows), total=total, offset=offset, limit=limit
+            items=tuple(price_list_from_row(row) for row in rows),
+            total=total,
+            offset=offset,
+            limit=limit,
         )
 
     def all_for_business(self, business_id: str) -> list[PriceList]:
@@ -334,7 +345,7 @@ class SqlPriceListRepository(SqlRepository):
                 .where(price_lists.c.business_id == business_id)
                 .order_by(price_lists.c.id)
             ).all()
-        return [_list_model(row) for row in rows]
+        return [price_list_from_row(row) for row in rows]
 
 
 class SqlPriceListItemRepository(SqlRepository):
@@ -402,7 +413,7 @@ class SqlPriceListItemRepository(SqlRepository):
     def get(self, item_id: str) -> PriceListItem | None:
         """The item with this id, or ``None``."""
         return self._get_one(
-            price_list_items, item_id, _item_model, operation="read a price list item"
+            price_list_items, item_id, price_list_item_from_row, operation="read a price list item"
         )
 
     def find(
@@ -440,7 +451,10 @@ class SqlPriceListItemRepository(SqlRepository):
             operation="find price list items",
         )
         return Page[PriceListItem](
-            items=tuple(_item_model(row) for row in rows), total=total, offset=offset, limit=limit
+            items=tuple(price_list_item_from_row(row) for row in rows),
+            total=total,
+            offset=offset,
+            limit=limit,
         )
 
     def all_for_lists(self, price_list_ids: Collection[str]) -> list[PriceListItem]:
@@ -449,7 +463,7 @@ class SqlPriceListItemRepository(SqlRepository):
             return []
         with self._transaction("read price list items") as conn:
             rows = _all_for_lists(conn, price_list_items, price_list_ids)
-        return [_item_model(row) for row in rows]
+        return [price_list_item_from_row(row) for row in rows]
 
 
 class SqlPriceListScopeRepository(SqlRepository):
@@ -479,7 +493,10 @@ class SqlPriceListScopeRepository(SqlRepository):
     def get(self, scope_id: str) -> PriceListScope | None:
         """The scope with this id, or ``None``."""
         return self._get_one(
-            price_list_scopes, scope_id, _scope_model, operation="read a price list scope"
+            price_list_scopes,
+            scope_id,
+            price_list_scope_from_row,
+            operation="read a price list scope",
         )
 
     def all_for_lists(self, price_list_ids: Collection[str]) -> list[PriceListScope]:
@@ -488,7 +505,7 @@ class SqlPriceListScopeRepository(SqlRepository):
             return []
         with self._transaction("read price list scopes") as conn:
             rows = _all_for_lists(conn, price_list_scopes, price_list_ids)
-        return [_scope_model(row) for row in rows]
+        return [price_list_scope_from_row(row) for row in rows]
 
     def delete(self, scope_id: str) -> PriceListScope | None:
         """Delete the scope with this id; return it, or ``None`` if there was none."""
@@ -500,4 +517,4 @@ class SqlPriceListScopeRepository(SqlRepository):
                 .where(price_list_scopes.c.id == scope_id)
                 .returning(*price_list_scopes.c)
             ).one_or_none()
-        return None if row is None else _scope_model(row)
+        return None if row is None else price_list_scope_from_row(row)
