@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pricekit.deals.models import Deal
-from pricekit.errors import InvalidValueError
+from pricekit.errors import BackendUnavailableError, InvalidValueError
 from pricekit.memory import InMemoryDealCache
 from pricekit.memory.sync import (
     InMemoryDiscountSource,
@@ -478,3 +478,86 @@ def test_an_unexpected_error_for_one_location_leaves_the_others_going() -> None:
     ]
     assert report.phase("discounts").status is PhaseStatus.FAILED
     assert [d.id for d in pipeline.cache.get("loc-a") or []] == ["loc-a_9"]
+
+
+class FlakyLock(InProcessLock):
+    """A real in-process lock whose calls fail as a lock server's would, where asked."""
+
+    def __init__(self, *, fail: set[str]) -> None:
+        super().__init__()
+        self.fail = fail
+
+    def acquire(self, owner: str, *, ttl_seconds: float) -> bool:
+        if "acquire" in self.fail:
+            raise BackendUnavailableError(backend="redis", operation="take the lock")
+        return super().acquire(owner, ttl_seconds=ttl_seconds)
+
+    def extend(self, owner: str, *, ttl_seconds: float) -> bool:
+        if "extend" in self.fail:
+            raise BackendUnavailableError(backend="redis", operation="extend the lock")
+        return super().extend(owner, ttl_seconds=ttl_seconds)
+
+    def release(self, owner: str) -> bool:
+        if "release" in self.fail:
+            raise BackendUnavailableError(backend="redis", operation="release the lock")
+        return super().release(owner)
+
+
+def test_a_lock_that_cannot_be_reached_fails_the_run_before_any_phase() -> None:
+    pipeline = Pipeline()
+    runner = pipeline.runner(lock=FlakyLock(fail={"acquire"}))
+    report = runner.run_once()
+    assert report.status is RunStatus.FAILED
+    assert report.phases == ()
+    assert report.reason == (
+        "the lock could not be taken: BackendUnavailableError: redis could not take the lock"
+    )
+    assert pipeline.cache.locations() == []
+    assert runner.history.recent() == [report]
+
+
+def test_a_lock_that_cannot_be_extended_stops_the_run_as_a_lost_lock() -> None:
+    pipeline = Pipeline()
+    report = pipeline.runner(lock=FlakyLock(fail={"extend"})).run_once()
+    assert [p.status for p in report.phases][:2] == [PhaseStatus.OK, PhaseStatus.SKIPPED]
+    assert report.reason.startswith("lost the lock (it could not be extended: ")
+    assert report.status is RunStatus.FAILED
+
+
+def test_a_release_or_a_history_that_fails_still_returns_the_report() -> None:
+    class BrokenHistory(InMemorySyncRunRepository):
+        def record(self, report: RunReport) -> None:
+            raise BackendUnavailableError(backend="postgresql", operation="record a run")
+
+    pipeline = Pipeline()
+    runner = pipeline.runner(lock=FlakyLock(fail={"release"}), history=BrokenHistory())
+    report = runner.run_once()
+    assert report.status is RunStatus.OK
+    assert [d.id for d in pipeline.cache.get("loc-a") or []] == ["loc-a_1", "loc-a_2"]
+
+
+def test_run_forever_goes_on_after_a_run_that_raised() -> None:
+    calls: list[int] = []
+    stop = threading.Event()
+
+    def locations() -> list[Location]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("the store directory is down")
+        stop.set()
+        return STORES
+
+    pipeline = Pipeline()
+    runner = SyncRunner(
+        reference_phases(
+            inventory=pipeline.inventory,
+            enrichment=pipeline.enrichment,
+            discounts=[pipeline.pos, pipeline.backoffice],
+            cache=pipeline.cache,
+        ),
+        locations=locations,
+        clock=FixedClock(AT),
+    )
+    reports = runner.run_forever(every=timedelta(milliseconds=1), stop=stop, handle_signals=False)
+    assert len(calls) == 2
+    assert [r.status for r in reports] == [RunStatus.OK]

@@ -484,28 +484,67 @@ class SyncRunner:
         return tuple(found)
 
     def run_once(self) -> RunReport:
-        """Run every phase once, or report at once that another run holds the lock."""
+        """Run every phase once, or report at once that another run holds the lock.
+
+        Never raises for what a run can report: a lock that cannot be reached
+        (Redis or the database down) gives a ``failed`` report and no phase runs;
+        a lock that cannot be extended stops the run as a lost lock; a release
+        or a history write that fails is logged.
+        """
         run_id = uuid.uuid4().hex[:12]
         owner = f"{self.name}:{socket.gethostname()}:{os.getpid()}:{run_id}"
         started = self._clock.now()
         log = logging.LoggerAdapter(logger, {"run_id": run_id})
-        if not self.lock.acquire(owner, ttl_seconds=self._ttl):
-            log.info("sync %s skipped: already running", self.name)
-            report = RunReport(
-                run_id, self.name, RunStatus.SKIPPED, started, started, reason="already running"
+        try:
+            taken = self.lock.acquire(owner, ttl_seconds=self._ttl)
+        except Exception as error:  # unknown whether another run holds it: run nothing
+            log.exception("sync %s failed: the lock could not be taken", self.name)
+            reason = f"the lock could not be taken: {type(error).__name__}: {error}"
+            return self._finish(
+                RunReport(run_id, self.name, RunStatus.FAILED, started, started, reason=reason),
+                log,
             )
-            self.history.record(report)
-            return report
+        if not taken:
+            log.info("sync %s skipped: already running", self.name)
+            return self._finish(
+                RunReport(
+                    run_id, self.name, RunStatus.SKIPPED, started, started, reason="already running"
+                ),
+                log,
+            )
         try:
             phases, status, reason = self._run_phases(run_id, started, owner, log)
         finally:
-            self.lock.release(owner)
+            try:
+                self.lock.release(owner)
+            except Exception:  # it expires by itself; the run's report still counts
+                log.exception("sync %s: the lock could not be released", self.name)
         report = RunReport(
             run_id, self.name, status, started, self._clock.now(), tuple(phases), reason
         )
-        self.history.record(report)
         log.info("sync %s %s in %.3f s", self.name, status.value, report.duration_seconds)
+        return self._finish(report, log)
+
+    def _finish(self, report: RunReport, log: logging.LoggerAdapter[logging.Logger]) -> RunReport:
+        """Keep ``report`` in the history (a history that fails is logged) and return it."""
+        try:
+            self.history.record(report)
+        except Exception:
+            log.exception("sync %s: the run's report could not be kept", self.name)
         return report
+
+    def _extended(self, owner: str, log: logging.LoggerAdapter[logging.Logger]) -> tuple[bool, str]:
+        """Whether the lock was extended, and why not."""
+        try:
+            if self.lock.extend(owner, ttl_seconds=self._ttl):
+                return True, ""
+        except Exception as error:
+            log.exception("sync %s: the lock could not be extended", self.name)
+            return (
+                False,
+                f"lost the lock (it could not be extended: {type(error).__name__}: {error})",
+            )
+        return False, "lost the lock (it expired and another run took it)"
 
     def _run_phases(
         self, run_id: str, started: datetime, owner: str, log: logging.LoggerAdapter[logging.Logger]
@@ -527,9 +566,11 @@ class SyncRunner:
             reports.append(report)
             if report.status is PhaseStatus.FAILED and self.policy is FailurePolicy.STOP:
                 stop_reason = f"phase {phase.name!r} failed"
-            elif index < len(self.phases) and not self.lock.extend(owner, ttl_seconds=self._ttl):
-                stop_reason = "lost the lock (it expired and another run took it)"
-                log.error("sync %s %s", self.name, stop_reason)
+            elif index < len(self.phases):
+                extended, why = self._extended(owner, log)
+                if not extended:
+                    stop_reason = why
+                    log.error("sync %s %s", self.name, stop_reason)
         return reports, _overall(reports, stop_reason), stop_reason
 
     def _run_phase(
@@ -584,7 +625,10 @@ class SyncRunner:
         with _stopping_on_signals(event, enabled=handle_signals):
             while not event.is_set():
                 begun = time.monotonic()
-                reports.append(self.run_once())
+                try:
+                    reports.append(self.run_once())
+                except Exception:  # e.g. the locations callable raised: the next tick retries
+                    logger.exception("sync %s: the run raised", self.name)
                 event.wait(max(every.total_seconds() - (time.monotonic() - begun), 0.0))
         return reports
 
