@@ -533,7 +533,7 @@ class CachedPriceResolver:
             query with the book and never touches the cache.
     """
 
-    __slots__ = ("_book_provider", "_cache", "_enabled", "_errors", "_lock", "_memo")
+    __slots__ = ("_book_provider", "_cache", "_degraded", "_enabled", "_errors", "_lock", "_memo")
 
     def __init__(
         self,
@@ -546,6 +546,7 @@ class CachedPriceResolver:
         self._cache = cache
         self._enabled = enabled
         self._errors = 0
+        self._degraded = False
         self._lock = threading.Lock()
         self._memo: tuple[PriceBook | None, dict[_ItemKey, _Facts]] = (None, {})
 
@@ -613,7 +614,9 @@ class CachedPriceResolver:
             cached = self._cache.get(key)
         except Exception:
             self._failed("get", key)
-            cached = None
+            return book.resolve(query)  # no store either: a failing cache costs one try
+        if self._degraded:
+            self._recovered()
         if cached is not None:
             return cached
         result = book.resolve(query)
@@ -650,11 +653,22 @@ class CachedPriceResolver:
         return replace(stats, errors=stats.errors + self._errors)
 
     def _failed(self, operation: str, key: PriceCacheKey | None) -> None:
+        """Count a failure; log the first of a run of them at WARNING, the rest at DEBUG."""
         with self._lock:
             self._errors += 1
-        _LOG.warning(
-            "price cache %s failed for %s; resolving without the cache",
+            first = not self._degraded
+            self._degraded = True
+        _LOG.log(
+            logging.WARNING if first else logging.DEBUG,
+            "price cache %s failed for %s; resolving without the cache%s",
             operation,
             "-" if key is None else key.redis_key(),
+            " (further failures are logged at DEBUG until it answers again)" if first else "",
             exc_info=True,
         )
+
+    def _recovered(self) -> None:
+        with self._lock:
+            was, self._degraded = self._degraded, False
+        if was:
+            _LOG.warning("price cache answers again; %d failures so far", self._errors)

@@ -25,7 +25,8 @@ Suites: :class:`CatalogRepositoryContract` (fixture ``catalog_repository_factory
 :class:`MarkdownHistoryRepositoryContract` (``markdown_history_repository``),
 :class:`PromotionRepositoryContract` (``promotion_repository``),
 :class:`PromotionUsageRepositoryContract` (``promotion_usage_repository``),
-:class:`DealCacheContract` (``deal_cache``), :class:`SyncLockContract`
+:class:`DealCacheContract` (``deal_cache``), :class:`PriceCacheContract`
+(``price_cache``), :class:`SyncLockContract`
 (``sync_lock``) and :class:`SyncRunRepositoryContract` (``sync_run_repository``);
 the fixtures other than the catalog's return a fresh, empty repository, cache
 or lock. The
@@ -62,6 +63,7 @@ from pricekit.catalog import (  # noqa: E402
     Vendor,
 )
 from pricekit.money import Money  # noqa: E402
+from pricekit.testing._cache_contracts import PriceCacheContract  # noqa: E402
 from pricekit.testing._deal_contracts import DealCacheContract  # noqa: E402
 from pricekit.testing._markdown_contracts import (  # noqa: E402
     MarkdownHistoryRepositoryContract,
@@ -90,6 +92,7 @@ __all__ = [
     "MarkdownHistoryRepositoryContract",
     "MarkdownPlanRepositoryContract",
     "MarkdownWaveRepositoryContract",
+    "PriceCacheContract",
     "PriceListItemRepositoryContract",
     "PriceListRepositoryContract",
     "PriceListScopeRepositoryContract",

@@ -11,13 +11,19 @@ from pricekit._extras import require_extra
 
 require_extra("redis", extra="redis")
 
+from pricekit.ext.redis._breaker import BreakerState, BreakerStats, CircuitBreaker  # noqa: E402
 from pricekit.ext.redis.deals import DEFAULT_INDEX_KEY, RedisDealCache, encode_deals  # noqa: E402
 from pricekit.ext.redis.lock import DEFAULT_LOCK_NAME, RedisSyncLock  # noqa: E402
+from pricekit.ext.redis.prices import RedisPriceCache  # noqa: E402
 
 __all__ = [
     "DEFAULT_INDEX_KEY",
     "DEFAULT_LOCK_NAME",
+    "BreakerState",
+    "BreakerStats",
+    "CircuitBreaker",
     "RedisDealCache",
+    "RedisPriceCache",
     "RedisSyncLock",
     "encode_deals",
 ]
