@@ -1,7 +1,10 @@
 """Every python code block in README.md and docs/ runs, top to bottom.
 
 A block runs on its own, unless its first line is ``# continues the example above``:
-then it runs after the page's previous block, in the same namespace.
+then it runs after the page's previous block, in the same namespace. A block
+that needs a Redis server says so (``NEEDS_REDIS`` in it): it runs in
+``tests/integration/test_docs_redis.py``, with ``REDIS_URL`` pointing at the
+test session's server.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 CONTINUES = "# continues the example above"
+NEEDS_REDIS = "REDIS_URL"
+"""A block that uses this name runs against a real Redis server, in the integration tests."""
 
 
 def _blocks() -> list[tuple[str, str]]:
@@ -31,7 +36,8 @@ def _blocks() -> list[tuple[str, str]]:
     return found
 
 
-BLOCKS = _blocks()
+BLOCKS = [(label, code) for label, code in _blocks() if NEEDS_REDIS not in code]
+REDIS_BLOCKS = [(label, code) for label, code in _blocks() if NEEDS_REDIS in code]
 
 
 def test_docs_have_examples() -> None:

@@ -51,8 +51,9 @@ its index membership are written together, and deleted together.
 :class:`~pricekit.errors.BackendUnavailableError` (the redis-py exception is its
 ``__cause__``), which :class:`~pricekit.pricing.cache.CachedPriceResolver`
 catches, counts and resolves around, so a sale never fails because of the
-cache; while Redis is slow or unreachable it waits a few of the client's
-timeouts (the lookup, then the store), and not at all once the breaker is open. Calls go
+cache; while Redis is slow or unreachable a resolution waits one of the
+client's timeouts (the lookup; nothing is stored after a failed lookup), and
+not at all once the breaker is open. Calls go
 through a :class:`~pricekit.ext.redis.CircuitBreaker`: after five
 consecutive connection errors or timeouts, Redis is not called for 30 seconds,
 then one call probes it. Build the client with short timeouts and no retry
