@@ -48,13 +48,15 @@ def main() -> None:
     for shipped in ("env.py", "script.py.mako", "versions/0001_initial.py"):
         assert (migrations / shipped).is_file(), f"the migrations' {shipped} is not shipped"
     importlib.import_module("pricekit.ext")  # the adapters' package needs no extra
-    try:
-        importlib.import_module("pricekit.ext.sqlalchemy")
-    except ImportError as error:
-        if "pip install 'pricekit[sqlalchemy]'" not in str(error):
-            raise AssertionError(f"pricekit.ext.sqlalchemy: no install hint in {error}") from error
-    else:
-        raise AssertionError("pricekit.ext.sqlalchemy imported without the sqlalchemy extra")
+    adapters = (("pricekit.ext.sqlalchemy", "sqlalchemy"), ("pricekit.ext.redis", "redis"))
+    for adapter, extra in adapters:
+        try:
+            importlib.import_module(adapter)
+        except ImportError as error:
+            if f"pip install 'pricekit[{extra}]'" not in str(error):
+                raise AssertionError(f"{adapter}: no install hint in {error}") from error
+        else:
+            raise AssertionError(f"{adapter} imported without the {extra} extra")
 
     from pricekit import Money
 

@@ -95,6 +95,7 @@ print("ok")
         ("pricekit.sync.http", "httpx", "http"),
         ("pricekit.ext.sqlalchemy", "sqlalchemy", "sqlalchemy"),
         ("pricekit.ext.sqlalchemy", "alembic", "sqlalchemy"),
+        ("pricekit.ext.redis", "redis", "redis"),
     ],
 )
 def test_optional_module_without_its_extra_names_the_install_command(
