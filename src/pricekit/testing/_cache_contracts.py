@@ -35,9 +35,7 @@ from pricekit._extras import require_extra
 require_extra("pytest", extra="testing")
 require_extra("hypothesis", extra="testing")
 
-import threading  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 from decimal import Decimal  # noqa: E402
 from typing import Any, ClassVar, NoReturn  # noqa: E402
@@ -56,6 +54,7 @@ from pricekit.pricing.models import (  # noqa: E402
     ResolvedPrice,
     TraceEntry,
 )
+from pricekit.testing._threads import race  # noqa: E402
 from pricekit.testing.strategies import decimal_quantities, money  # noqa: E402
 
 __all__ = ["PriceCacheContract"]
@@ -230,26 +229,6 @@ def _resolved_prices(draw: st.DrawFn) -> ResolvedPrice:
             ).map(tuple)
         ),
     )
-
-
-def _race(count: int, work: Callable[[int], object]) -> list[object]:
-    """Run ``work(0..count-1)`` on threads released together; what each returned, in order."""
-    results: list[object] = [None] * count
-    barrier = threading.Barrier(count)
-
-    def run(n: int) -> None:
-        barrier.wait()
-        try:
-            results[n] = work(n)
-        except BaseException as exc:  # handed back for the caller to assert on
-            results[n] = exc
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 class PriceCacheContract:
@@ -492,7 +471,7 @@ class PriceCacheContract:
                     shared_hits += 1
             return n, shared_hits
 
-        results = _race(_THREADS, work)
+        results = race(_THREADS, work)
         assert [r for r in results if not isinstance(r, tuple)] == []  # no thread failed
         hits = sum(r[1] for r in results if isinstance(r, tuple))
         stats = price_cache.stats()

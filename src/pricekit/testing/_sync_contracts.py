@@ -20,9 +20,7 @@ from pricekit._extras import require_extra
 
 require_extra("pytest", extra="testing")
 
-import threading  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
 from datetime import UTC, datetime, timedelta, timezone  # noqa: E402
 from typing import ClassVar, NoReturn  # noqa: E402
 
@@ -38,6 +36,7 @@ from pricekit.sync.runner import (  # noqa: E402
     RunReport,
     RunStatus,
 )
+from pricekit.testing._threads import race  # noqa: E402
 
 __all__ = ["SyncLockContract", "SyncRunRepositoryContract"]
 
@@ -47,26 +46,6 @@ _PHOENIX = timezone(timedelta(hours=-7))
 
 def _fail_without_fixture(suite: object, fixture: str, what: str) -> NoReturn:
     pytest.fail(f"{type(suite).__name__} must define a {fixture!r} fixture returning {what}")
-
-
-def _race(count: int, work: Callable[[int], object]) -> list[object]:
-    """Run ``work(0..count-1)`` on threads released together; what each returned, in order."""
-    results: list[object] = [None] * count
-    barrier = threading.Barrier(count)
-
-    def run(n: int) -> None:
-        barrier.wait()
-        try:
-            results[n] = work(n)
-        except BaseException as exc:  # handed back for the caller to assert on
-            results[n] = exc
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 class SyncLockContract:
@@ -122,7 +101,7 @@ class SyncLockContract:
         assert sync_lock.release("run-1")
 
     def test_many_threads_one_winner(self, sync_lock: SyncLock) -> None:
-        taken = _race(8, lambda n: sync_lock.acquire(f"run-{n}", ttl_seconds=60))
+        taken = race(8, lambda n: sync_lock.acquire(f"run-{n}", ttl_seconds=60))
         assert taken.count(True) == 1
         assert taken.count(False) == 7
         winner = f"run-{taken.index(True)}"
@@ -249,7 +228,7 @@ class SyncRunRepositoryContract:
             for k in range(5):
                 sync_run_repository.record(_report(f"run-{n}-{k}"))
 
-        assert _race(8, work) == [None] * 8
+        assert race(8, work) == [None] * 8
         kept = sync_run_repository.recent(100)
         assert sorted(r.run_id for r in kept) == sorted(
             f"run-{n}-{k}" for n in range(8) for k in range(5)

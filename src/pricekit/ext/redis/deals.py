@@ -44,14 +44,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import redis
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, WatchError
-from redis.retry import Retry
 
 from pricekit.deals.merge import merge_ptl
 from pricekit.deals.models import Deal
 from pricekit.deals.ports import DEAL_CACHE_KEY, DealCacheError, check_deal_set, deal_cache_key
 from pricekit.errors import InvalidValueError
+from pricekit.ext.redis._client import fail_fast_client
 
 __all__ = ["DEFAULT_INDEX_KEY", "RedisDealCache", "encode_deals"]
 
@@ -148,11 +147,11 @@ class RedisDealCache:
             retries: How many times a command is retried after a connection error.
             **options: Passed on to ``redis.Redis.from_url``.
         """
-        client = redis.Redis.from_url(
+        client = fail_fast_client(
             url,
             socket_connect_timeout=socket_connect_timeout,
             socket_timeout=socket_timeout,
-            retry=Retry(NoBackoff(), retries),
+            retries=retries,
             **options,
         )
         return cls(client, prefix=prefix)

@@ -26,12 +26,11 @@ import math
 from typing import Any
 
 import redis
-from redis.backoff import NoBackoff
 from redis.exceptions import LockNotOwnedError, RedisError
 from redis.lock import Lock
-from redis.retry import Retry
 
 from pricekit.errors import BackendUnavailableError, InvalidValueError
+from pricekit.ext.redis._client import fail_fast_client
 
 __all__ = ["DEFAULT_LOCK_NAME", "RedisSyncLock"]
 
@@ -102,11 +101,11 @@ class RedisSyncLock:
                 connection error (redis-py's default: ten, with a back-off).
             **options: Passed on to ``redis.Redis.from_url``.
         """
-        client = redis.Redis.from_url(
+        client = fail_fast_client(
             url,
             socket_connect_timeout=socket_connect_timeout,
             socket_timeout=socket_timeout,
-            retry=Retry(NoBackoff(), retries),
+            retries=retries,
             **options,
         )
         return cls(client, name=name)

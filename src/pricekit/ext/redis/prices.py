@@ -76,14 +76,13 @@ from decimal import Decimal
 from typing import Any, Final, TypeVar
 
 import redis
-from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.retry import Retry
 
 from pricekit.errors import BackendUnavailableError, InvalidValueError
 from pricekit.ext.redis._breaker import CircuitBreaker
+from pricekit.ext.redis._client import fail_fast_client
 from pricekit.money import Money
 from pricekit.pricing.cache import DEFAULT_TTL, CacheStats, PriceCacheKey, _segment
 from pricekit.pricing.models import ItemType, PriceSource, ResolvedPrice, TraceEntry
@@ -286,11 +285,11 @@ class RedisPriceCache:
             retries: How many times a command is retried after a connection error.
             **options: Passed on to ``redis.Redis.from_url``.
         """
-        client = redis.Redis.from_url(
+        client = fail_fast_client(
             url,
             socket_connect_timeout=socket_connect_timeout,
             socket_timeout=socket_timeout,
-            retry=Retry(NoBackoff(), retries, supported_errors=(RedisConnectionError,)),
+            retries=retries,
             **options,
         )
         return cls(client, ttl=ttl, prefix=prefix, breaker=breaker)
