@@ -5,7 +5,7 @@ list), then the promotions are evaluated in the store's time zone: a flower
 happy hour, a spend threshold, and a buy-2-get-1 the cart does not qualify for,
 which says why. Everything runs on the embedded in-memory repositories.
 
-Run it with ``make demo`` or ``python examples/quickstart.py``.
+Run it with ``python examples/quickstart.py``.
 """
 
 from __future__ import annotations

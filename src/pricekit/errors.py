@@ -174,6 +174,12 @@ class ConflictError(PricekitError):
         self.reason = reason
 
 
+def _state(state: object) -> str:
+    """A state as its plain value: ``WaveStatus.SCHEDULED`` reads ``scheduled``."""
+    value = getattr(state, "value", state)
+    return value if isinstance(value, str) else str(value)
+
+
 class InvalidStateTransitionError(PricekitError):
     """A lifecycle transition that the state machine does not allow.
 
@@ -194,7 +200,8 @@ class InvalidStateTransitionError(PricekitError):
         requested: str,
         allowed: Iterable[str] = (),
     ) -> None:
-        allowed_t = tuple(allowed)
+        current, requested = _state(current), _state(requested)
+        allowed_t = tuple(_state(state) for state in allowed)
         hint = ""
         if allowed_t:
             hint = f"; from {current!r} it may go to {', '.join(map(repr, allowed_t))}"

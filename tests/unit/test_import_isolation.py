@@ -96,6 +96,8 @@ print("ok")
         ("pricekit.ext.sqlalchemy", "sqlalchemy", "sqlalchemy"),
         ("pricekit.ext.sqlalchemy", "alembic", "sqlalchemy"),
         ("pricekit.ext.redis", "redis", "redis"),
+        ("pricekit.cli", "click", "cli"),
+        ("pricekit.cli", "rich", "cli"),
     ],
 )
 def test_optional_module_without_its_extra_names_the_install_command(

@@ -21,6 +21,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from enum import IntEnum
 from typing import Any, TypeVar
 
@@ -34,7 +35,18 @@ from pricekit.errors import (
     PricekitError,
 )
 
-__all__ = ["DEFAULT_DB", "ExitCode", "cli", "fail", "main", "reports_errors"]
+__all__ = [
+    "DEFAULT_DB",
+    "ExitCode",
+    "at_option",
+    "cli",
+    "db_option",
+    "fail",
+    "json_option",
+    "main",
+    "parse_at",
+    "reports_errors",
+]
 
 DEFAULT_DB = "sqlite:///pricekit.db"
 """The embedded database when neither ``--db`` nor ``PRICEKIT_DB`` says otherwise."""
@@ -102,7 +114,7 @@ def reports_errors(command: _F) -> _F:
     return run  # type: ignore[return-value]
 
 
-db_option = click.option(
+db_option: Callable[[_F], _F] = click.option(
     "--db",
     "db_url",
     envvar="PRICEKIT_DB",
@@ -110,7 +122,57 @@ db_option = click.option(
     show_default=True,
     help="Any SQLAlchemy URL (also $PRICEKIT_DB); the default is an embedded SQLite file.",
 )
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+json_option: Callable[[_F], _F] = click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON instead of text."
+)
+
+
+def parse_at(value: str | None, *, option: str = "--at") -> datetime | None:
+    """An ISO 8601 instant given on the command line, which must carry its UTC offset.
+
+    Args:
+        value: The text (``None``: not given).
+        option: The option's name, for the error.
+
+    Raises:
+        click.ClickException: The text is not an ISO 8601 date and time, or it
+            has no UTC offset (exit code 3, one line naming ``option``).
+    """
+    if value is None:
+        return None
+    try:
+        at = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise fail(
+            f"{option}: not an ISO 8601 date and time (got {value!r}); "
+            "e.g. 2026-05-01T12:00:00-07:00 or 2026-05-01T19:00:00Z"
+        ) from None
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise fail(
+            f"{option}: give the time with its UTC offset, e.g. {at.isoformat()}Z or "
+            f"{at.isoformat()}-07:00 (got {value!r}, which names no time zone)"
+        )
+    return at
+
+
+def _at_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    return parse_at(value, option="--at")
+
+
+def at_option(command: _F) -> _F:
+    """``--at ISO``: a timezone-aware instant, passed as ``at`` (``None`` when not given).
+
+    A value without a UTC offset, or not ISO 8601, is refused: exit 3, one line.
+    """
+    return click.option(
+        "--at",
+        "at",
+        metavar="ISO",
+        default=None,
+        callback=_at_callback,
+        help="The instant, ISO 8601 with its UTC offset (2026-05-01T12:00:00-07:00, ...Z); "
+        "now by default.",
+    )(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -122,7 +184,7 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; the exit status."""
     try:
-        cli.main(args=argv, prog_name="pricekit", standalone_mode=False)
+        returned = cli.main(args=argv, prog_name="pricekit", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return int(ExitCode.FAILED)
@@ -131,11 +193,26 @@ def main(argv: list[str] | None = None) -> int:
         return error.exit_code
     except click.exceptions.Exit as done:
         return int(done.exit_code)
-    return int(ExitCode.OK)
+    return returned if isinstance(returned, int) else int(ExitCode.OK)
 
 
 # -- the commands, each in its own module (imported last: each imports this one) ---------
 # (one import and one cli.add_command line per module)
+from pricekit.cli.db import db  # noqa: E402
+from pricekit.cli.deals import deals  # noqa: E402
+from pricekit.cli.demo import demo  # noqa: E402
+from pricekit.cli.markdowns import markdowns  # noqa: E402
+from pricekit.cli.prices import prices  # noqa: E402
+from pricekit.cli.quote import quote  # noqa: E402
+from pricekit.cli.sync import sync  # noqa: E402
+
+cli.add_command(db)
+cli.add_command(deals)
+cli.add_command(demo)
+cli.add_command(markdowns)
+cli.add_command(prices)
+cli.add_command(quote)
+cli.add_command(sync)
 
 
 if __name__ == "__main__":  # pragma: no cover - python -m pricekit.cli.main

@@ -32,7 +32,7 @@ from pricekit.ext.sqlalchemy import (
     upgrade,
 )
 from pricekit.markdowns import MarkdownService
-from pricekit.pricing import PricingService
+from pricekit.pricing import PricingService, PricingSettings
 from pricekit.promotions import PromotionService
 from pricekit.time import Clock, SystemClock
 
@@ -139,7 +139,7 @@ class Store:
         return self._markdowns
 
     def pricing_service(self) -> PricingService:
-        """The pricing service on these repositories, with the markdowns applied."""
+        """The pricing service on these repositories: price lists on, markdowns applied."""
         if self._pricing is None:
             self._pricing = PricingService(
                 lists=self.price_lists,
@@ -147,6 +147,9 @@ class Store:
                 scopes=self.price_list_scopes,
                 markdowns=self.markdown_service(),
                 clock=self.clock,
+                # a command prices with the lists the database holds; one process
+                # per command keeps no cache worth having
+                settings=PricingSettings(enable_price_lists=True, price_cache_enabled=False),
             )
         return self._pricing
 
