@@ -41,11 +41,16 @@ core-check: | $(BIN)/python
 
 test: lint typecheck pytest docs core-check
 
+# Every suite at its full scale (PRICEKIT_BENCH_FULL=1; PostgreSQL and Redis required), each
+# in its own pytest process; writes benchmarks/RESULTS.md, benchmarks/results.json and
+# docs/img/scaling.svg. BENCH_ARGS go to run_all.py, e.g. BENCH_ARGS='--note "quiet machine"'.
 bench: $(STAMP)
-	PRICEKIT_BENCH_FULL=1 $(BIN)/python -m pytest benchmarks --benchmark-only --benchmark-columns=min,median,mean,ops,rounds
+	$(BIN)/python -m benchmarks.run_all $(BENCH_ARGS)
 
+# The README's first command: creates .venv, installs, then `pricekit demo` (an embedded
+# SQLite store in a temporary folder, sample data, one sync cycle, a priced receipt).
 demo: $(STAMP)
-	$(BIN)/python examples/quickstart.py
+	$(BIN)/pricekit demo
 
 docs-serve: $(STAMP)
 	$(BIN)/mkdocs serve
