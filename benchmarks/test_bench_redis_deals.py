@@ -25,6 +25,7 @@ from pytest_benchmark.fixture import BenchmarkFixture
 from pytest_redis.executor import RedisExecutor
 from tests.integration.conftest import redis_server
 
+from benchmarks._deal_data import deal
 from pricekit.deals.models import Deal
 from pricekit.ext.redis.deals import RedisDealCache
 from pricekit.sync.phases import DEALS, CacheRefreshPhase
@@ -38,33 +39,6 @@ SCALES = [(50, 500)] if FULL else [(5, 50)]
 AT = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
 
 
-def _deal(location: str, n: int) -> Deal:
-    method = n % 3
-    reward: dict[str, str] = (
-        {"method": "percent_off", "percent": str(5 + n % 30)}
-        if method == 0
-        else {"method": "amount_off", "amount": f"{1 + n % 9}.00 USD"}
-        if method == 1
-        else {"method": "price_to_amount", "amount": f"{10 + n % 40}.00 USD"}
-    )
-    return Deal.model_validate(
-        {
-            "id": f"{location}_{n}",
-            "discount_id": str(n),
-            "location_id": location,
-            "name": f"Deal {n}",
-            "time_zone": "America/Phoenix",
-            "menu_rank": n % 50,
-            "days": ["monday", "friday"] if n % 4 == 0 else [],
-            "reward": reward,
-            "restrictions": [
-                {"dimension": "brand", "ids": [f"brand-{n % 40}"]},
-                {"dimension": "category", "ids": [f"cat-{n % 12}", f"cat-{n % 7}"]},
-            ],
-        }
-    )
-
-
 @dataclass
 class Fleet:
     cache: RedisDealCache
@@ -76,7 +50,7 @@ class Fleet:
 def fleet(request: pytest.FixtureRequest, redis_server: RedisExecutor) -> Iterator[Fleet]:
     locations, per_location = request.param
     stores = [Location(f"loc-{n:03d}", "America/Phoenix") for n in range(locations)]
-    deals = {s.location_id: [_deal(s.location_id, n) for n in range(per_location)] for s in stores}
+    deals = {s.location_id: [deal(s.location_id, n) for n in range(per_location)] for s in stores}
     client = redis.Redis(host=redis_server.host, port=redis_server.port, db=0)
     client.flushdb()
     try:
@@ -112,6 +86,6 @@ def test_bench_redis_merge_ptl(benchmark: BenchmarkFixture, fleet: Fleet) -> Non
     """A PTL webhook: 10 PTL deals merged into a location's Dutchie set, atomically."""
     location = fleet.stores[1].location_id
     fleet.cache.replace(location, fleet.deals[location])
-    publication = [_deal(location, 10_000 + n) for n in range(10)]
+    publication = [deal(location, 10_000 + n) for n in range(10)]
     merged = benchmark(fleet.cache.merge_ptl, location, publication)
     assert len(merged) == len(fleet.deals[location]) + 10

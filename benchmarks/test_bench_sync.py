@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from pricekit.deals.models import Deal
+from benchmarks._deal_data import deal
 from pricekit.memory import InMemoryDealCache
 from pricekit.memory.sync import (
     InMemoryDiscountSource,
@@ -38,29 +38,6 @@ PRODUCTS_PER_LOCATION = 200
 AT = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
 
 
-def _deal(location: str, n: int) -> Deal:
-    method = n % 3
-    reward: dict[str, str] = (
-        {"method": "percent_off", "percent": str(5 + n % 30)}
-        if method == 0
-        else {"method": "amount_off", "amount": f"{1 + n % 9}.00 USD"}
-        if method == 1
-        else {"method": "price_to_amount", "amount": f"{10 + n % 40}.00 USD"}
-    )
-    return Deal.model_validate(
-        {
-            "id": f"{location}_{n}",
-            "discount_id": str(n),
-            "location_id": location,
-            "name": f"Deal {n}",
-            "time_zone": "America/Phoenix",
-            "menu_rank": n % 50,
-            "reward": reward,
-            "restrictions": [{"dimension": "brand", "ids": [f"brand-{n % 40}"]}],
-        }
-    )
-
-
 @dataclass
 class Fleet:
     runner: SyncRunner
@@ -71,7 +48,7 @@ class Fleet:
 
 def _fleet(locations: int, deals: int) -> Fleet:
     stores = [Location(f"loc-{n}", "America/Phoenix") for n in range(locations)]
-    by_location = {s.location_id: [_deal(s.location_id, n) for n in range(deals)] for s in stores}
+    by_location = {s.location_id: [deal(s.location_id, n) for n in range(deals)] for s in stores}
     pos = InMemoryDiscountSource(
         {loc: found for n, (loc, found) in enumerate(by_location.items()) if n % 5},
         name="dutchie-pos",

@@ -42,18 +42,13 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from pricekit.catalog import Catalog, Category, Product, Variant
+from demo_markdowns import demo_markdowns
 from pricekit.deals.ports import DealCache
 from pricekit.markdowns import MarkdownService
 from pricekit.memory import (
-    InMemoryCatalogRepository,
     InMemoryDealCache,
-    InMemoryMarkdownHistoryRepository,
-    InMemoryMarkdownPlanRepository,
-    InMemoryMarkdownWaveRepository,
 )
 from pricekit.memory.sync import InMemoryEnrichmentSource, InMemoryInventorySource
-from pricekit.money import Money
 from pricekit.sync import (
     JsonFileDiscountSource,
     Location,
@@ -64,7 +59,6 @@ from pricekit.sync import (
     SyncRunner,
     reference_phases,
 )
-from pricekit.time import ManualClock
 
 _NEEDS_APSCHEDULER = (
     "examples/sync_apscheduler.py needs APScheduler 3, which pricekit does not depend on: "
@@ -203,50 +197,6 @@ def print_job_events(scheduler: BackgroundScheduler, *, out: TextIO = sys.stdout
 
 
 # -- the demonstration --------------------------------------------------------------------
-
-
-def demo_markdowns(start: datetime) -> MarkdownService:
-    """A markdown wave activated at ``start``: live at Tempe, due at Mesa a minute later."""
-    usd = "USD"
-    catalog = Catalog(
-        categories=[Category(id="vapes", name="Vapes")],
-        products=[Product(id="cart", name="Live Resin Cart", category_id="vapes")],
-        variants=[
-            Variant(
-                id="cart-1g",
-                product_id="cart",
-                sku="LRC-1",
-                price=Money.of("40.00", usd),
-                cost=Money.of("18.00", usd),
-            )
-        ],
-    )
-    service = MarkdownService(
-        plans=InMemoryMarkdownPlanRepository(),
-        waves=InMemoryMarkdownWaveRepository(),
-        history=InMemoryMarkdownHistoryRepository(),
-        catalog=InMemoryCatalogRepository(catalog),
-        clock=ManualClock(start),
-    )
-    service.create_plan({"id": "winter", "business_id": "mint", "name": "Winter clearance"})
-    service.create_wave(
-        "winter",
-        {
-            "id": "vapes-25",
-            "name": "Vapes 25% off",
-            "method": "percent",
-            "value": 25,
-            "reason": "seasonal_clearance",
-            "currency": usd,
-            "scopes": [{"type": "category", "ids": ["vapes"]}],
-            "locations": [
-                {"location_id": "tempe"},
-                {"location_id": "mesa", "activate_at": start + timedelta(minutes=1)},
-            ],
-        },
-    )
-    service.activate("vapes-25")
-    return service
 
 
 def _wait_for_signal(stop: threading.Event) -> None:

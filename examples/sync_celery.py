@@ -39,19 +39,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pricekit.catalog import Catalog, Category, Product, Variant
+from demo_markdowns import demo_markdowns
 from pricekit.deals.ports import DealCache
-from pricekit.markdowns import MarkdownService
 from pricekit.memory import (
-    InMemoryCatalogRepository,
     InMemoryDealCache,
-    InMemoryMarkdownHistoryRepository,
-    InMemoryMarkdownPlanRepository,
-    InMemoryMarkdownWaveRepository,
     InMemoryPromotionRepository,
 )
 from pricekit.memory.sync import InMemoryEnrichmentSource, InMemoryInventorySource
-from pricekit.money import Money
 from pricekit.promotions import PromotionService
 from pricekit.sync import (
     JsonFileDiscountSource,
@@ -187,50 +181,6 @@ def _entry(task: str, every: timedelta) -> dict[str, Any]:
 
 
 # -- the demonstration --------------------------------------------------------------------
-
-
-def demo_markdowns(start: datetime) -> MarkdownService:
-    """A markdown wave activated at ``start``: live at Tempe, due at Mesa a minute later."""
-    usd = "USD"
-    catalog = Catalog(
-        categories=[Category(id="vapes", name="Vapes")],
-        products=[Product(id="cart", name="Live Resin Cart", category_id="vapes")],
-        variants=[
-            Variant(
-                id="cart-1g",
-                product_id="cart",
-                sku="LRC-1",
-                price=Money.of("40.00", usd),
-                cost=Money.of("18.00", usd),
-            )
-        ],
-    )
-    service = MarkdownService(
-        plans=InMemoryMarkdownPlanRepository(),
-        waves=InMemoryMarkdownWaveRepository(),
-        history=InMemoryMarkdownHistoryRepository(),
-        catalog=InMemoryCatalogRepository(catalog),
-        clock=ManualClock(start),
-    )
-    service.create_plan({"id": "winter", "business_id": "mint", "name": "Winter clearance"})
-    service.create_wave(
-        "winter",
-        {
-            "id": "vapes-25",
-            "name": "Vapes 25% off",
-            "method": "percent",
-            "value": 25,
-            "reason": "seasonal_clearance",
-            "currency": usd,
-            "scopes": [{"type": "category", "ids": ["vapes"]}],
-            "locations": [
-                {"location_id": "tempe"},
-                {"location_id": "mesa", "activate_at": start + timedelta(minutes=1)},
-            ],
-        },
-    )
-    service.activate("vapes-25")
-    return service
 
 
 def demo_promotions(start: datetime) -> PromotionService:

@@ -51,6 +51,8 @@ PHASES = ["inventory", "enrichment", "discounts", "cache"]
 
 
 def _load(name: str) -> ModuleType:
+    if str(EXAMPLES) not in sys.path:  # the examples import their shared demo module
+        sys.path.insert(0, str(EXAMPLES))
     spec = importlib.util.spec_from_file_location(f"{name}_example", EXAMPLES / f"{name}.py")
     assert spec is not None
     assert spec.loader is not None

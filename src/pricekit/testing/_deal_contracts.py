@@ -31,12 +31,10 @@ from pricekit._extras import require_extra
 require_extra("pytest", extra="testing")
 require_extra("hypothesis", extra="testing")
 
-import sys  # noqa: E402
-import threading  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from datetime import UTC, datetime, time, timedelta, timezone  # noqa: E402
 from decimal import Decimal  # noqa: E402
-from typing import Any, NoReturn, TypeVar  # noqa: E402
+from typing import NoReturn, TypeVar  # noqa: E402
 
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -56,6 +54,7 @@ from pricekit.deals.ports import DealCache  # noqa: E402
 from pricekit.errors import InvalidValueError  # noqa: E402
 from pricekit.money import Money  # noqa: E402
 from pricekit.testing._deal_strategies import deal_lists  # noqa: E402
+from pricekit.testing._threads import stress  # noqa: E402
 from pricekit.time import Weekday  # noqa: E402
 
 __all__ = ["DealCacheContract"]
@@ -247,34 +246,8 @@ def _assert_same_deals(got: Sequence[Deal] | None, want: Sequence[Deal]) -> None
 
 
 def _in_threads(work: Callable[[int], _R]) -> list[_R]:
-    """Run ``work(thread_index)`` on 20 threads released together; every result, in order.
-
-    The interpreter switches threads as often as it can meanwhile, to shake out races.
-    """
-    barrier = threading.Barrier(_THREADS, timeout=60)
-    results: list[Any] = [None] * _THREADS
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(_THREADS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-    finally:
-        sys.setswitchinterval(before)
-    assert not any(thread.is_alive() for thread in threads), "a cache thread hung"
-    assert errors == []
-    return results
+    """Run ``work(thread_index)`` on 20 threads released together; every result, in order."""
+    return stress(_THREADS, work, what="a cache thread")
 
 
 class DealCacheContract:

@@ -35,8 +35,6 @@ from pricekit._extras import require_extra
 
 require_extra("pytest", extra="testing")
 
-import sys  # noqa: E402
-import threading  # noqa: E402
 from collections import Counter  # noqa: E402
 from collections.abc import Callable, Iterable, Sequence  # noqa: E402
 from datetime import UTC, datetime, time, timedelta, timezone  # noqa: E402
@@ -68,6 +66,7 @@ from pricekit.promotions.repository import (  # noqa: E402
     RecordStatus,
     UsageSummary,
 )
+from pricekit.testing._threads import stress  # noqa: E402
 from pricekit.time import TimeOfDayWindow, Weekday  # noqa: E402
 
 __all__ = [
@@ -620,33 +619,8 @@ def _statuses(outcomes: Iterable[RecordOutcome]) -> Counter[RecordStatus]:
 
 
 def _in_threads(work: Callable[[int], Sequence[_R]]) -> list[_R]:
-    """Run ``work(thread_index)`` on 16 threads released together; gather every result.
-
-    The interpreter switches threads as often as it can meanwhile, to shake out races.
-    """
-    barrier = threading.Barrier(_THREADS, timeout=60)
-    results: list[Sequence[_R]] = [() for _ in range(_THREADS)]
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(_THREADS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-    finally:
-        sys.setswitchinterval(before)
-    assert not any(thread.is_alive() for thread in threads), "a recording thread hung"
-    assert errors == []
+    """Run ``work(thread_index)`` on 16 threads released together; gather every result."""
+    results = stress(_THREADS, work, what="a recording thread")
     return [result for per_thread in results for result in per_thread]
 
 
