@@ -48,6 +48,7 @@ from pricekit.errors import (
     PricekitError,
 )
 from pricekit.ext.sqlalchemy._schema import chunked
+from pricekit.pricing.repository import Page
 
 __all__ = ["Bind", "SqlRepository", "create_sqlite_engine", "stored_ids"]
 
@@ -182,18 +183,19 @@ class SqlRepository:
         self,
         table: Table,
         conditions: Iterable[ColumnElement[bool]],
+        to_model: Callable[[Row[Any]], _M],
         *,
         order_by: Sequence[ColumnElement[Any]],
         offset: int,
         limit: int,
         operation: str,
         read_only: bool = False,
-    ) -> tuple[int, list[Row[Any]]]:
-        """How many rows match, and the rows of one page of them in ``order_by`` order.
+    ) -> Page[_M]:
+        """One page of the rows that match, in ``order_by`` order, as models.
 
         The count rides on the page's own query (a window function), so the total
         and the rows come from one snapshot; only a page past the end counts
-        separately. Each row carries one extra column, ``pricekit_total``.
+        separately.
         """
         where = list(conditions)
         total_column = func.count().over().label("pricekit_total")
@@ -208,11 +210,15 @@ class SqlRepository:
                 ).all()
             )
             if rows:
-                return int(rows[0].pricekit_total), rows
-            if offset == 0:
-                return 0, rows
-            total = conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
-        return int(total), rows
+                total = int(rows[0].pricekit_total)
+            elif offset == 0:
+                total = 0
+            else:
+                total = int(
+                    conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+                )
+        items = tuple(to_model(row) for row in rows)
+        return Page[_M](items=items, total=total, offset=offset, limit=limit)
 
     @contextmanager
     def _begin(self, *, read_only: bool) -> Iterator[Connection]:

@@ -311,16 +311,14 @@ class SqlMarkdownPlanRepository(SqlRepository):
         conditions: list[ColumnElement[bool]] = [t.c.business_id == business_id]
         if is_active is not None:
             conditions.append(t.c.is_active == is_active)
-        total, rows = self._read_page(
+        return self._read_page(
             t,
             conditions,
+            _plan_model,
             order_by=[t.c.id],
             offset=offset,
             limit=limit,
             operation="find markdown plans",
-        )
-        return Page[MarkdownPlan](
-            items=tuple(_plan_model(row) for row in rows), total=total, offset=offset, limit=limit
         )
 
 
@@ -596,16 +594,14 @@ class SqlMarkdownWaveRepository(SqlRepository):
             conditions.append(t.c.plan_id == plan_id)
         if statuses is not None:
             conditions.append(t.c.status.in_(sorted({str(status) for status in statuses})))
-        total, rows = self._read_page(
+        return self._read_page(
             t,
             conditions,
+            _wave_model,
             order_by=[t.c.id],
             offset=offset,
             limit=limit,
             operation="find markdown waves",
-        )
-        return Page[MarkdownWave](
-            items=tuple(_wave_model(row) for row in rows), total=total, offset=offset, limit=limit
         )
 
 
@@ -743,14 +739,12 @@ class SqlMarkdownHistoryRepository(SqlRepository):
         limit: int,
     ) -> Page[MarkdownHistoryEntry]:
         t = markdown_history
-        total, rows = self._read_page(
+        return self._read_page(
             t,
             conditions,
+            _entry_model,
             order_by=[t.c.at, t.c.id],
             offset=offset,
             limit=limit,
             operation=operation,
-        )
-        return Page[MarkdownHistoryEntry](
-            items=tuple(_entry_model(row) for row in rows), total=total, offset=offset, limit=limit
         )

@@ -322,19 +322,14 @@ class SqlPriceListRepository(SqlRepository):
             conditions.append(t.c.is_active == is_active)
         if name_contains is not None:
             conditions.append(t.c.name_folded.contains(name_contains.casefold(), autoescape=True))
-        total, rows = self._read_page(
+        return self._read_page(
             t,
             conditions,
+            price_list_from_row,
             order_by=[t.c.id],
             offset=offset,
             limit=limit,
             operation="find price lists",
-        )
-        return Page[PriceList](
-            items=tuple(price_list_from_row(row) for row in rows),
-            total=total,
-            offset=offset,
-            limit=limit,
         )
 
     def all_for_business(self, business_id: str) -> list[PriceList]:
@@ -442,19 +437,14 @@ class SqlPriceListItemRepository(SqlRepository):
             conditions.append(t.c.item_type == ItemType(item_type).value)
         if is_active is not None:
             conditions.append(t.c.is_active == is_active)
-        total, rows = self._read_page(
+        return self._read_page(
             t,
             conditions,
+            price_list_item_from_row,
             order_by=[t.c.id],
             offset=offset,
             limit=limit,
             operation="find price list items",
-        )
-        return Page[PriceListItem](
-            items=tuple(price_list_item_from_row(row) for row in rows),
-            total=total,
-            offset=offset,
-            limit=limit,
         )
 
     def all_for_lists(self, price_list_ids: Collection[str]) -> list[PriceListItem]:

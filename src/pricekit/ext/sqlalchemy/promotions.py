@@ -403,20 +403,15 @@ class SqlPromotionRepository(SqlRepository):
         if active_to is not None:
             end = require_aware(active_to, field="active_to")
             where.append(or_(_P.valid_from.is_(None), _P.valid_from < end))
-        total, rows = self._read_page(
+        return self._read_page(
             promotions,
             where,
+            _to_promotion,
             order_by=[_P.id],
             offset=offset,
             limit=limit,
             operation="find promotions",
             read_only=True,
-        )
-        return Page[Promotion](
-            items=tuple(_to_promotion(row) for row in rows),
-            total=total,
-            offset=offset,
-            limit=limit,
         )
 
     def all_for_business(
@@ -641,20 +636,15 @@ class SqlPromotionUsageRepository(SqlPromotionRepository):
             InvalidValueError: A bad ``offset`` or ``limit``.
         """
         check_page(offset=offset, limit=limit)
-        total, rows = self._read_page(
+        return self._read_page(
             promotion_applications,
             [_A.promotion_id == promotion_id],
+            _to_application,
             order_by=[_A.applied_at.desc(), _A.id],
             offset=offset,
             limit=limit,
             operation="list a promotion's applications",
             read_only=True,
-        )
-        return Page[PromotionApplication](
-            items=tuple(_to_application(row) for row in rows),
-            total=total,
-            offset=offset,
-            limit=limit,
         )
 
     def summary(
